@@ -1,0 +1,158 @@
+namespace ConvKit;
+
+/// <summary>
+/// Reverse-mode automatic differentiation, as <c>torch.autograd</c>. Each differentiable op records a
+/// node holding its inputs and a closure that maps the output gradient to input gradients; the
+/// closure is written next to the op's forward, in terms of other forward ops.
+/// </summary>
+public static class Autograd
+{
+    [ThreadStatic] private static int _noGradDepth;
+
+    /// <summary>True when ops record their backward (the default); false inside <see cref="NoGrad"/>.</summary>
+    public static bool IsEnabled => _noGradDepth == 0;
+
+    /// <summary>Turns recording off on this thread until disposed (<c>with torch.no_grad():</c>).</summary>
+    public static IDisposable NoGrad() => new NoGradScope();
+
+    private sealed class NoGradScope : IDisposable
+    {
+        private bool _disposed;
+        public NoGradScope() => _noGradDepth++;
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _noGradDepth--;
+        }
+    }
+
+    internal static Tensor Record(Tensor result, Tensor input, Func<Tensor, Tensor> backward)
+    {
+        if (!IsEnabled || !input.RequiresGrad) return result;
+        result.GradFn = new Node([input], g => [backward(g)]);
+        return result;
+    }
+
+    /// <summary>Records an op with several inputs; the closure returns one gradient per input (null where none).</summary>
+    internal static Tensor Record(Tensor result, Tensor?[] inputs, Func<Tensor, Tensor?[]> backward)
+    {
+        if (!IsEnabled || !inputs.Any(t => t is { RequiresGrad: true })) return result;
+        result.GradFn = new Node(inputs, backward);
+        return result;
+    }
+
+    /// <summary>Runs the backward pass from <paramref name="root"/>, accumulating into the leaves' <see cref="Tensor.Grad"/>.</summary>
+    internal static void Backward(Tensor root, Tensor gradient)
+    {
+        var order = TopologicalOrder(root);
+        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
+        using var _ = NoGrad();
+        foreach (var t in order)
+        {
+            if (!grads.Remove(t, out var g)) continue;
+            if (t.GradFn is null)
+            {
+                if (t.RequiresGrad) t.AccumulateGrad(g);
+                continue;
+            }
+            var inputGrads = t.GradFn.Backward(g);
+            var inputs = t.GradFn.Inputs;
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                var input = inputs[i];
+                var ig = inputGrads[i];
+                if (input is null || ig is null || !input.RequiresGrad) continue;
+                if (!ShapeUtil.SameShape(ig.Sizes, input.Sizes))
+                    throw new InvalidOperationException(
+                        $"internal: gradient of shape {ShapeUtil.Format(ig.Sizes)} for input of shape {ShapeUtil.Format(input.Sizes)}");
+                grads[input] = grads.TryGetValue(input, out var prev) ? prev + ig : ig;
+            }
+        }
+    }
+
+    private static List<Tensor> TopologicalOrder(Tensor root)
+    {
+        var order = new List<Tensor>();
+        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(Tensor Node, bool Expanded)>();
+        stack.Push((root, false));
+        while (stack.Count > 0)
+        {
+            var (t, expanded) = stack.Pop();
+            if (expanded) { order.Add(t); continue; }
+            if (!visited.Add(t)) continue;
+            stack.Push((t, true));
+            if (t.GradFn is null) continue;
+            foreach (var input in t.GradFn.Inputs)
+                if (input is { RequiresGrad: true } && !visited.Contains(input))
+                    stack.Push((input, false));
+        }
+        order.Reverse();
+        return order;
+    }
+}
+
+internal sealed class Node(Tensor?[] inputs, Func<Tensor, Tensor?[]> backward)
+{
+    public Tensor?[] Inputs { get; } = inputs;
+    public Func<Tensor, Tensor?[]> Backward { get; } = backward;
+}
+
+public sealed partial class Tensor
+{
+    private bool _requiresGrad;
+    internal Node? GradFn;
+
+    /// <summary>
+    /// Whether gradients flow to this tensor. Settable on leaves (<c>tensor.requires_grad_()</c>);
+    /// results of recorded ops report true.
+    /// </summary>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad || GradFn != null;
+        set
+        {
+            if (GradFn != null && !value)
+                throw new InvalidOperationException("RequiresGrad: you can only change requires_grad flags of leaf variables.");
+            _requiresGrad = value;
+        }
+    }
+
+    /// <summary>Fluent form of <see cref="RequiresGrad"/> (<c>tensor.requires_grad_()</c>).</summary>
+    public Tensor RequiresGrad_(bool value = true) { RequiresGrad = value; return this; }
+
+    /// <summary>True for tensors not produced by a recorded op.</summary>
+    public bool IsLeaf => GradFn is null;
+
+    /// <summary>The accumulated gradient of a leaf after <see cref="Backward"/> (<c>tensor.grad</c>); null before.</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>
+    /// Back-propagates from this tensor (<c>tensor.backward(gradient)</c>). A scalar needs no gradient;
+    /// otherwise <paramref name="gradient"/> must have this tensor's shape.
+    /// </summary>
+    public void Backward(Tensor? gradient = null)
+    {
+        if (!RequiresGrad)
+            throw new InvalidOperationException("Backward: element 0 of tensors does not require grad and does not have a grad_fn");
+        if (gradient is null)
+        {
+            if (Numel != 1)
+                throw new InvalidOperationException($"Backward: grad can be implicitly created only for scalar outputs, got shape {ShapeUtil.Format(Sizes)}");
+            gradient = Ones(Sizes);
+        }
+        else if (!ShapeUtil.SameShape(gradient.Sizes, Sizes))
+            throw new ArgumentException($"Backward: gradient of shape {ShapeUtil.Format(gradient.Sizes)} given for a tensor of shape {ShapeUtil.Format(Sizes)}");
+        Autograd.Backward(this, gradient.Contiguous());
+    }
+
+    /// <summary>The same data, cut from the graph (<c>tensor.detach()</c>); shares storage.</summary>
+    public Tensor Detach() => new(Storage, Offset, Sizes, Strides);
+
+    internal void AccumulateGrad(Tensor g)
+    {
+        // A clone, so the stored gradient never aliases a tensor the caller still holds.
+        Grad = Grad is null ? g.Clone().Detach() : (Grad + g).Detach();
+    }
+}

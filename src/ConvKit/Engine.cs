@@ -1,0 +1,50 @@
+namespace ConvKit;
+
+/// <summary>Which convolution algorithm runs. <see cref="Auto"/> lets the dispatcher pick per shape.</summary>
+public enum ConvAlgorithm
+{
+    Auto,
+    /// <summary>The textbook loops of Kernels/Reference: the oracle.</summary>
+    Reference,
+    /// <summary>im2col (or the input itself for 1×1) followed by the packed GEMM.</summary>
+    Im2ColGemm,
+}
+
+/// <summary>
+/// Process-wide engine settings: the thread count (also from the CONVKIT_NUM_THREADS environment variable)
+/// and a scoped override of the convolution algorithm so tests can force every path.
+/// </summary>
+public static class Engine
+{
+    private static int _threads = DefaultThreads();
+    private static readonly AsyncLocal<ConvAlgorithm?> _forced = new();
+
+    /// <summary>Threads the kernels may use (<c>torch.set_num_threads</c>); default = CONVKIT_NUM_THREADS or the core count.</summary>
+    public static int Threads
+    {
+        get => _threads;
+        set => _threads = value >= 1 ? value : throw new ArgumentException($"Threads: expected a positive thread count, got {value}");
+    }
+
+    /// <summary>The algorithm in force on this async flow (Auto unless <see cref="Force"/> is active).</summary>
+    public static ConvAlgorithm Algorithm => _forced.Value ?? ConvAlgorithm.Auto;
+
+    /// <summary>Forces one convolution algorithm until the returned scope is disposed (flows with async calls).</summary>
+    public static IDisposable Force(ConvAlgorithm algorithm)
+    {
+        var previous = _forced.Value;
+        _forced.Value = algorithm;
+        return new Scope(() => _forced.Value = previous);
+    }
+
+    private sealed class Scope(Action onDispose) : IDisposable
+    {
+        public void Dispose() => onDispose();
+    }
+
+    private static int DefaultThreads()
+    {
+        var env = Environment.GetEnvironmentVariable("CONVKIT_NUM_THREADS");
+        return int.TryParse(env, out var n) && n >= 1 ? n : Environment.ProcessorCount;
+    }
+}

@@ -1,0 +1,86 @@
+namespace ConvKit;
+
+/// <summary>
+/// The one loop that walks strided operands: it coalesces dimensions that are contiguous for every
+/// operand and hands the innermost run to a span routine, so element-wise ops and copies share it.
+/// </summary>
+internal static class StridedLoop
+{
+    /// <summary>One innermost run: base offsets for up to three operands, run length and inner strides.</summary>
+    public delegate void RowBody(int offA, int offB, int offC, int length, int strideA, int strideB, int strideC);
+
+    /// <summary>
+    /// Visits every row of <paramref name="sizes"/> for up to three operands with their own strides
+    /// (0 for broadcast dimensions).
+    /// </summary>
+    public static void Rows(int[] sizes, int[] sa, int oa, int[] sb, int ob, int[] sc, int oc, RowBody body)
+    {
+        if (ShapeUtil.Numel(sizes) == 0) return;
+        var (sz, a, b, c) = Coalesce(sizes, sa, sb, sc);
+        int rank = sz.Length;
+        if (rank == 0) { body(oa, ob, oc, 1, 0, 0, 0); return; }
+        int inner = sz[rank - 1];
+        int outer = 1;
+        for (int d = 0; d < rank - 1; d++) outer *= sz[d];
+        var idx = new int[Math.Max(rank - 1, 1)];
+        int pa = oa, pb = ob, pc = oc;
+        for (int r = 0; r < outer; r++)
+        {
+            body(pa, pb, pc, inner, a[rank - 1], b[rank - 1], c[rank - 1]);
+            for (int d = rank - 2; d >= 0; d--)
+            {
+                idx[d]++;
+                pa += a[d]; pb += b[d]; pc += c[d];
+                if (idx[d] < sz[d]) break;
+                pa -= a[d] * sz[d]; pb -= b[d] * sz[d]; pc -= c[d] * sz[d];
+                idx[d] = 0;
+            }
+        }
+    }
+
+    private static (int[], int[], int[], int[]) Coalesce(int[] sizes, int[] sa, int[] sb, int[] sc)
+    {
+        var sz = new List<int>(); var a = new List<int>(); var b = new List<int>(); var c = new List<int>();
+        for (int d = 0; d < sizes.Length; d++)
+        {
+            if (sizes[d] == 1) continue;
+            int n = sz.Count;
+            if (n > 0 && a[n - 1] == sa[d] * sizes[d] && b[n - 1] == sb[d] * sizes[d] && c[n - 1] == sc[d] * sizes[d])
+            {
+                sz[n - 1] *= sizes[d];
+                a[n - 1] = sa[d]; b[n - 1] = sb[d]; c[n - 1] = sc[d];
+                continue;
+            }
+            sz.Add(sizes[d]); a.Add(sa[d]); b.Add(sb[d]); c.Add(sc[d]);
+        }
+        return (sz.ToArray(), a.ToArray(), b.ToArray(), c.ToArray());
+    }
+
+    /// <summary>Copies <paramref name="src"/> into <paramref name="dst"/> (same shape, any strides).</summary>
+    public static void Copy(Tensor src, Tensor dst)
+    {
+        if (!ShapeUtil.SameShape(src.Sizes, dst.Sizes))
+            throw new ArgumentException($"copy: shapes {ShapeUtil.Format(src.Sizes)} and {ShapeUtil.Format(dst.Sizes)} differ");
+        float[] s = src.Storage, d = dst.Storage;
+        var zero = new int[src.Dim];
+        Rows(src.Sizes, src.Strides, src.Offset, dst.Strides, dst.Offset, zero, 0, (oa, ob, _, n, stA, stB, _) =>
+        {
+            if (stA == 1 && stB == 1) { Array.Copy(s, oa, d, ob, n); return; }
+            for (int i = 0; i < n; i++) d[ob + i * stB] = s[oa + i * stA];
+        });
+    }
+
+    /// <summary>Copies <paramref name="src"/> into a contiguous buffer at <paramref name="offset"/>.</summary>
+    public static void Copy(Tensor src, float[] dst, int offset) =>
+        Copy(src, new Tensor(dst, offset, src.Sizes, ShapeUtil.ContiguousStrides(src.Sizes)));
+
+    /// <summary>Strides of <paramref name="t"/> broadcast to <paramref name="shape"/> (0 on broadcast dims).</summary>
+    public static int[] BroadcastStrides(Tensor t, int[] shape)
+    {
+        var st = new int[shape.Length];
+        int lead = shape.Length - t.Dim;
+        for (int i = 0; i < t.Dim; i++)
+            st[lead + i] = t.Sizes[i] == 1 && shape[lead + i] != 1 ? 0 : t.Strides[i];
+        return st;
+    }
+}
