@@ -20,7 +20,6 @@ import gzip
 import io
 import json
 import math
-import os
 import random
 import sys
 import warnings
@@ -1105,9 +1104,9 @@ def rand_shape(rng, rmin, rmax, dmax=5):
 ACT_OPS = ["relu", "leaky_relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax"]
 
 
-def act_valid(fam, rng, err=False):
-    op = rng.choice(ACT_OPS if not err else ["softmax", "log_softmax"])
-    shape = rand_shape(rng, 1, 4)
+def act_valid(fam, rng, err=False, op=None, rank=None):
+    op = op or rng.choice(ACT_OPS if not err else ["softmax", "log_softmax"])
+    shape = rand_shape(rng, 1, 4) if rank is None else [rng.randint(1, 5) for _ in range(rank)]
     args = {}
     lo, hi, avoid = -3.0, 3.0, ()
     if op == "relu":
@@ -1134,8 +1133,25 @@ def act_valid(fam, rng, err=False):
     fam.add(op, args, {"input": Spec(shape, lo=lo, hi=hi, avoid=avoid)}, fn, expect_error=err)
 
 
+def round_robin(fam, target, ops, ranks, case, err_case, err_frac):
+    """Valid cases cycle through ops x ranks (so every combination appears); errors interleaved."""
+    rng = fam.rng
+    start, i, guard = len(fam.cases), 0, 0
+    while len(fam.cases) - start < target:
+        guard += 1
+        assert guard < target * 50
+        if rng.random() < err_frac:
+            err_case(fam, rng)
+            continue
+        before = len(fam.cases)
+        case(fam, rng, ops[i % len(ops)], ranks[(i // len(ops)) % len(ranks)])
+        if len(fam.cases) > before:
+            i += 1
+
+
 def gen_activation(fam):
-    fill(fam, 250, act_valid, [lambda f, r: act_valid(f, r, True)], 0.06)
+    round_robin(fam, 250, ACT_OPS, [1, 2, 3, 4], lambda f, r, op, rank: act_valid(f, r, False, op, rank),
+                lambda f, r: act_valid(f, r, True), 0.07)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1167,8 +1183,8 @@ def gen_linear(fam):
 # --------------------------------------------------------------------------------------------
 # 10. elementwise
 # --------------------------------------------------------------------------------------------
-def bcast_shapes(rng):
-    r = rng.randint(0, 4)
+def bcast_shapes(rng, r=None):
+    r = rng.randint(0, 4) if r is None else r
     out = [rng.randint(1, 4) for _ in range(r)]
     shapes = []
     for _ in range(2):
@@ -1204,15 +1220,18 @@ BINARY = {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div
           "maximum": torch.maximum, "minimum": torch.minimum}
 
 
-def elementwise_case(fam, rng, err=False):
-    op = rng.choice(["add", "sub", "mul", "div", "pow", "pow", "maximum", "minimum", "clamp", "clamp",
-                     "exp", "log", "sqrt", "abs"]) if not err else \
-        rng.choice(["add", "sub", "mul", "div", "pow", "maximum", "minimum", "clamp"])
+ELEMENTWISE_OPS = ["add", "sub", "mul", "div", "pow", "pow", "maximum", "minimum", "clamp", "clamp",
+                   "exp", "log", "sqrt", "abs"]
+
+
+def elementwise_case(fam, rng, err=False, op=None, rank=None):
+    op = op or (rng.choice(ELEMENTWISE_OPS) if not err else
+                rng.choice(["add", "sub", "mul", "div", "pow", "maximum", "minimum", "clamp"]))
     if op in BINARY or op == "pow":
         tensor_other = op in ("maximum", "minimum") or rng.random() < 0.7
         if err:
             tensor_other = op != "clamp"
-        a_shape, b_shape = (non_bcast_shapes(rng) if err else bcast_shapes(rng))
+        a_shape, b_shape = (non_bcast_shapes(rng) if err else bcast_shapes(rng, rank))
         if rng.random() < 0.5:
             a_shape, b_shape = b_shape, a_shape
         f = BINARY.get(op, torch.pow)
@@ -1238,7 +1257,7 @@ def elementwise_case(fam, rng, err=False):
             fam.add(op, {"other": other}, {"input": Spec(a_shape, lo=-2.0, hi=2.0)},
                     lambda T, a: f(T["input"], a["other"]), err)
         return
-    shape = rand_shape(rng, 0, 4, 4)
+    shape = rand_shape(rng, 0, 4, 4) if rank is None else [rng.randint(1, 4) for _ in range(rank)]
     if op == "clamp":
         kind = rng.choices(["both", "min", "max", "inverted"], weights=[50, 20, 20, 10])[0] if not err else "none"
         lo_v = rng.choice([-0.5, -0.3, 0.1, -0.8, 0.0])
@@ -1267,7 +1286,9 @@ def elementwise_case(fam, rng, err=False):
 
 
 def gen_elementwise(fam):
-    fill(fam, 300, elementwise_case, [lambda f, r: elementwise_case(f, r, True)], 0.08)
+    round_robin(fam, 300, ELEMENTWISE_OPS, [0, 1, 2, 3, 4],
+                lambda f, r, op, rank: elementwise_case(f, r, False, op, rank),
+                lambda f, r: elementwise_case(f, r, True), 0.08)
 
 
 # --------------------------------------------------------------------------------------------

@@ -81,37 +81,8 @@ public static partial class F
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Pair? stride = null, Padding? padding = null,
                                 Pair? dilation = null, int groups = 1)
     {
-        const string op = "conv2d";
-        Pair s = stride ?? 1, d = dilation ?? 1;
-        Padding pad = padding ?? 0;
-        var (x, unbatched) = ConvOps.Batchify(input, op);
-        ConvOps.CheckWeightAndBias(weight, bias, groups, weight.Dim == 4 ? weight.Sizes[0] : 0, op);
-        ConvOps.CheckPositive(s, "stride", op);
-        ConvOps.CheckNonNegative(pad.Size, "padding", op);
-        if (d.H <= 0 || d.W <= 0) throw new ArgumentException($"{op}: dilation should be greater than zero, got dilation={d}");
-        int cOut = weight.Sizes[0], kh = weight.Sizes[2], kw = weight.Sizes[3];
-        if (cOut % groups != 0)
-            throw new ArgumentException($"{op}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {ShapeUtil.Format(weight.Sizes)} instead");
-        int cIn = x.Sizes[1];
-        if (cIn != weight.Sizes[1] * groups)
-            throw new ArgumentException($"{op}: Given groups={groups}, weight of size {ShapeUtil.Format(weight.Sizes)}, expected input{ShapeUtil.Format(input.Sizes)} to have {weight.Sizes[1] * groups} channels, but got {cIn} channels instead");
-        int padTop = pad.Size.H, padLeft = pad.Size.W, padBottom = pad.Size.H, padRight = pad.Size.W;
-        if (pad.IsSame)
-        {
-            if (s.H != 1 || s.W != 1) throw new ArgumentException($"{op}: padding='same' is not supported for strided convolutions, got stride={s}");
-            int th = d.H * (kh - 1), tw = d.W * (kw - 1);
-            (padTop, padBottom, padLeft, padRight) = (th / 2, th - th / 2, tw / 2, tw - tw / 2);
-        }
-        int h = x.Sizes[2], w = x.Sizes[3];
-        int outH = Conv2dParams.ConvOutSize(h, padTop + padBottom, kh, s.H, d.H);
-        int outW = Conv2dParams.ConvOutSize(w, padLeft + padRight, kw, s.W, d.W);
-        if (outH <= 0 || outW <= 0)
-            throw new ArgumentException($"{op}: Calculated padded input size per channel: ({h + padTop + padBottom} x {w + padLeft + padRight}). Kernel size: ({d.H * (kh - 1) + 1} x {d.W * (kw - 1) + 1}). Kernel size can't be greater than actual input size");
-        var p = new Conv2dParams
-        {
-            N = x.Sizes[0], CIn = cIn, H = h, W = w, COut = cOut, KH = kh, KW = kw, StrideH = s.H, StrideW = s.W,
-            PadTop = padTop, PadLeft = padLeft, DilationH = d.H, DilationW = d.W, Groups = groups, OutH = outH, OutW = outW,
-        };
+        var (x, unbatched) = ConvOps.Batchify(input, "conv2d");
+        var p = Conv2dGeometry(x.Sizes, input.Sizes, weight, bias, stride, padding, dilation, groups);
         var y = ConvOps.Forward(x, weight, bias, p);
         return unbatched ? y.Squeeze(0) : y;
     }
@@ -124,9 +95,54 @@ public static partial class F
     public static Tensor ConvTranspose2d(Tensor input, Tensor weight, Tensor? bias = null, Pair? stride = null, Pair? padding = null,
                                          Pair? outputPadding = null, int groups = 1, Pair? dilation = null)
     {
+        var (x, unbatched) = ConvOps.Batchify(input, "conv_transpose2d");
+        var p = ConvTranspose2dGeometry(x.Sizes, input.Sizes, weight, bias, stride, padding, outputPadding, groups, dilation);
+        var y = ConvOps.Adjoint(x, weight, bias, p);
+        return unbatched ? y.Squeeze(0) : y;
+    }
+
+    /// <summary>Validates a conv2d call and computes its geometry; <paramref name="x"/> is the batched input shape.</summary>
+    internal static Conv2dParams Conv2dGeometry(IReadOnlyList<int> x, IReadOnlyList<int> input, Tensor weight, Tensor? bias, Pair? stride, Padding? padding,
+                                                Pair? dilation, int groups)
+    {
+        const string op = "conv2d";
+        Pair s = stride ?? 1, d = dilation ?? 1;
+        Padding pad = padding ?? 0;
+        ConvOps.CheckWeightAndBias(weight, bias, groups, weight.Dim == 4 ? weight.Sizes[0] : 0, op);
+        ConvOps.CheckPositive(s, "stride", op);
+        ConvOps.CheckNonNegative(pad.Size, "padding", op);
+        if (d.H <= 0 || d.W <= 0) throw new ArgumentException($"{op}: dilation should be greater than zero, got dilation={d}");
+        int cOut = weight.Sizes[0], kh = weight.Sizes[2], kw = weight.Sizes[3];
+        if (cOut % groups != 0)
+            throw new ArgumentException($"{op}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {ShapeUtil.Format(weight.Sizes)} instead");
+        int cIn = x[1];
+        if (cIn != weight.Sizes[1] * groups)
+            throw new ArgumentException($"{op}: Given groups={groups}, weight of size {ShapeUtil.Format(weight.Sizes)}, expected input{ShapeUtil.Format(input)} to have {weight.Sizes[1] * groups} channels, but got {cIn} channels instead");
+        int padTop = pad.Size.H, padLeft = pad.Size.W, padBottom = pad.Size.H, padRight = pad.Size.W;
+        if (pad.IsSame)
+        {
+            if (s.H != 1 || s.W != 1) throw new ArgumentException($"{op}: padding='same' is not supported for strided convolutions, got stride={s}");
+            int th = d.H * (kh - 1), tw = d.W * (kw - 1);
+            (padTop, padBottom, padLeft, padRight) = (th / 2, th - th / 2, tw / 2, tw - tw / 2);
+        }
+        int h = x[2], w = x[3];
+        int outH = Conv2dParams.ConvOutSize(h, padTop + padBottom, kh, s.H, d.H);
+        int outW = Conv2dParams.ConvOutSize(w, padLeft + padRight, kw, s.W, d.W);
+        if (outH <= 0 || outW <= 0)
+            throw new ArgumentException($"{op}: Calculated padded input size per channel: ({h + padTop + padBottom} x {w + padLeft + padRight}). Kernel size: ({d.H * (kh - 1) + 1} x {d.W * (kw - 1) + 1}). Kernel size can't be greater than actual input size");
+        return new Conv2dParams
+        {
+            N = x[0], CIn = cIn, H = h, W = w, COut = cOut, KH = kh, KW = kw, StrideH = s.H, StrideW = s.W,
+            PadTop = padTop, PadLeft = padLeft, DilationH = d.H, DilationW = d.W, Groups = groups, OutH = outH, OutW = outW,
+        };
+    }
+
+    /// <summary>Validates a conv_transpose2d call and computes the geometry of the convolution it is the adjoint of.</summary>
+    internal static Conv2dParams ConvTranspose2dGeometry(IReadOnlyList<int> x, IReadOnlyList<int> input, Tensor weight, Tensor? bias, Pair? stride,
+                                                         Pair? padding, Pair? outputPadding, int groups, Pair? dilation)
+    {
         const string op = "conv_transpose2d";
         Pair s = stride ?? 1, pad = padding ?? 0, opad = outputPadding ?? 0, d = dilation ?? 1;
-        var (x, unbatched) = ConvOps.Batchify(input, op);
         ConvOps.CheckWeightAndBias(weight, bias, groups, weight.Dim == 4 ? weight.Sizes[1] * groups : 0, op);
         ConvOps.CheckPositive(s, "stride", op);
         ConvOps.CheckNonNegative(pad, "padding", op);
@@ -137,20 +153,18 @@ public static partial class F
         int cIn = weight.Sizes[0], kh = weight.Sizes[2], kw = weight.Sizes[3];
         if (cIn % groups != 0)
             throw new ArgumentException($"{op}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {ShapeUtil.Format(weight.Sizes)} instead");
-        if (x.Sizes[1] != cIn)
-            throw new ArgumentException($"{op}: Given transposed=1, weight of size {ShapeUtil.Format(weight.Sizes)}, expected input{ShapeUtil.Format(input.Sizes)} to have {cIn} channels, but got {x.Sizes[1]} channels instead");
-        int h = x.Sizes[2], w = x.Sizes[3];
+        if (x[1] != cIn)
+            throw new ArgumentException($"{op}: Given transposed=1, weight of size {ShapeUtil.Format(weight.Sizes)}, expected input{ShapeUtil.Format(input)} to have {cIn} channels, but got {x[1]} channels instead");
+        int h = x[2], w = x[3];
         long outH = (long)(h - 1) * s.H - 2L * pad.H + (long)d.H * (kh - 1) + opad.H + 1;
         long outW = (long)(w - 1) * s.W - 2L * pad.W + (long)d.W * (kw - 1) + opad.W + 1;
         if (outH <= 0 || outW <= 0 || h == 0 || w == 0)
             throw new ArgumentException($"{op}: Given input size per channel: ({h} x {w}). Calculated output size per channel: ({outH} x {outW}). Output size is too small");
-        var p = new Conv2dParams
+        return new Conv2dParams
         {
-            N = x.Sizes[0], CIn = weight.Sizes[1] * groups, H = (int)outH, W = (int)outW, COut = cIn, KH = kh, KW = kw,
+            N = x[0], CIn = weight.Sizes[1] * groups, H = (int)outH, W = (int)outW, COut = cIn, KH = kh, KW = kw,
             StrideH = s.H, StrideW = s.W, PadTop = pad.H, PadLeft = pad.W, DilationH = d.H, DilationW = d.W, Groups = groups,
             OutH = h, OutW = w,
         };
-        var y = ConvOps.Adjoint(x, weight, bias, p);
-        return unbatched ? y.Squeeze(0) : y;
     }
 }
