@@ -1,0 +1,109 @@
+using ConvKit.Kernels.Cpu;
+using ConvKit.Kernels.Reference;
+using FsCheck;
+using FsCheck.Fluent;
+using Xunit;
+
+namespace ConvKit.Tests.Kernels;
+
+/// <summary>Every fast convolution path against the reference loops, on random geometries.</summary>
+public class ConvAlgorithmTests
+{
+    private static void AssertClose(float[] expected, float[] actual, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * Math.Max(1, Math.Abs(expected[i])),
+                $"{what}: element {i} is {actual[i]}, reference {expected[i]}");
+    }
+
+    [Fact]
+    public void Im2ColGemmMatchesReferenceOnRandomGeometries()
+    {
+        var rng = new Random(1234);
+        for (int iter = 0; iter < 400; iter++)
+        {
+            var p = ConvGeometryGen.Next(rng);
+            var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
+            var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+            var b = ConvGeometryGen.Data(rng, p.COut);
+            var bIn = ConvGeometryGen.Data(rng, p.CIn);
+            var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
+
+            var yRef = new float[dy.Length]; var yFast = new float[dy.Length];
+            ReferenceConv.Forward<float>(x, w, b, yRef, p);
+            Im2ColGemmConv.Forward(x, w, b, yFast, p);
+            AssertClose(yRef, yFast, $"forward {p}");
+
+            var xRef = new float[x.Length]; var xFast = new float[x.Length];
+            ReferenceConv.Adjoint<float>(dy, w, bIn, xRef, p);
+            Im2ColGemmConv.Adjoint(dy, w, bIn, xFast, p);
+            AssertClose(xRef, xFast, $"adjoint {p}");
+
+            var dwRef = new float[w.Length]; var dwFast = new float[w.Length];
+            ReferenceConv.WeightGrad<float>(x, dy, dwRef, p);
+            Im2ColGemmConv.WeightGrad(x, dy, dwFast, p);
+            AssertClose(dwRef, dwFast, $"weight grad {p}");
+        }
+    }
+
+    [Fact]
+    public void PointwiseConvolutionTakesTheDirectGemmPathAndAgrees()
+    {
+        var rng = new Random(7);
+        var p = new Conv2dParams { N = 2, CIn = 6, H = 5, W = 7, COut = 4, KH = 1, KW = 1, Groups = 2, OutH = 5, OutW = 7 };
+        var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
+        var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+        var yRef = new float[p.N * p.COut * p.OutPlane]; var yFast = new float[yRef.Length];
+        ReferenceConv.Forward<float>(x, w, default, yRef, p);
+        Im2ColGemmConv.Forward(x, w, default, yFast, p);
+        AssertClose(yRef, yFast, "pointwise");
+    }
+
+    /// <summary>The transposed convolution is the adjoint of the convolution: ⟨conv(x), y⟩ = ⟨x, convᵀ(y)⟩.</summary>
+    [Fact]
+    public void TransposedConvolutionIsTheAdjointOfConvolution()
+    {
+        var seeds = Gen.Choose(0, int.MaxValue - 1).ToArbitrary();
+        Prop.ForAll(seeds, seed =>
+        {
+            var rng = new Random(seed);
+            var p = ConvGeometryGen.Next(rng);
+            var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
+            var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+            var y = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
+            foreach (var algorithm in TestUtil.Algorithms)
+            {
+                using var _ = Engine.Force(algorithm);
+                var cx = Tensor.FromArray(x, p.N, p.CIn, p.H, p.W);
+                var cw = Tensor.FromArray(w, p.COut, p.CInPerGroup, p.KH, p.KW);
+                var cy = Tensor.FromArray(y, p.N, p.COut, p.OutH, p.OutW);
+                double lhs = Dot(ConvOps.Forward(cx, cw, null, p).ToArray(), y);
+                double rhs = Dot(x, ConvOps.Adjoint(cy, cw, null, p).ToArray());
+                if (Math.Abs(lhs - rhs) > 1e-4 * Math.Max(1, Math.Abs(lhs))) return false;
+            }
+            return true;
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void PublicTransposedConvIsAdjointOfPublicConvWithOutputPaddingAndGroups()
+    {
+        var rng = new Random(99);
+        var x = TestUtil.Random(rng, 2, 4, 10, 9);
+        var w = TestUtil.Random(rng, 6, 2, 3, 2);
+        var y = F.Conv2d(x, w, stride: (2, 3), padding: (1, 0), dilation: (2, 1), groups: 2);
+        var g = TestUtil.Random(rng, y.Shape.ToArray());
+        // Strided conv drops the remainder rows; conv_transpose2d needs output_padding (1, 1) to land back on 10×9.
+        var back = F.ConvTranspose2d(g, w, stride: (2, 3), padding: (1, 0), outputPadding: (1, 1), groups: 2, dilation: (2, 1));
+        Assert.Equal(x.Shape, back.Shape);
+        double lhs = Dot(y.ToArray(), g.ToArray()), rhs = Dot(x.ToArray(), back.ToArray());
+        Assert.True(Math.Abs(lhs - rhs) < 1e-3, $"<conv(x), y> = {lhs}, <x, conv_t(y)> = {rhs}");
+    }
+
+    private static double Dot(float[] a, float[] b)
+    {
+        double s = 0;
+        for (int i = 0; i < a.Length; i++) s += (double)a[i] * b[i];
+        return s;
+    }
+}

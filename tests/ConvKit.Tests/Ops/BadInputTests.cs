@@ -1,0 +1,78 @@
+using Xunit;
+
+namespace ConvKit.Tests.Ops;
+
+/// <summary>Invalid calls raise ArgumentException naming the op, what was expected and what came.</summary>
+public class BadInputTests
+{
+    private static void Rejects(Action call, params string[] fragments)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(call);
+        foreach (var f in fragments) Assert.Contains(f, ex.Message);
+    }
+
+    [Fact]
+    public void Conv2dNamesTheWeightAndTheChannelMismatch() =>
+        Rejects(() => F.Conv2d(Tensor.Zeros(1, 4, 28, 28), Tensor.Zeros(16, 3, 5, 5)),
+            "conv2d", "weight of size [16, 3, 5, 5]", "expected input[1, 4, 28, 28] to have 3 channels, but got 4 channels instead");
+
+    [Fact]
+    public void Conv2dRejectsWrongRank() =>
+        Rejects(() => F.Conv2d(Tensor.Zeros(3, 28), Tensor.Zeros(16, 3, 5, 5)), "conv2d", "3D (unbatched) or 4D (batched)", "[3, 28]");
+
+    [Fact]
+    public void Conv2dRejectsChannelsNotMatchingWeightTimesGroups() =>
+        Rejects(() => F.Conv2d(Tensor.Zeros(1, 6, 8, 8), Tensor.Zeros(4, 2, 3, 3), groups: 2), "groups=2", "to have 4 channels, but got 6");
+
+    [Fact]
+    public void Conv2dRejectsOutputChannelsNotDivisibleByGroups() =>
+        Rejects(() => F.Conv2d(Tensor.Zeros(1, 4, 8, 8), Tensor.Zeros(3, 2, 3, 3), groups: 2), "divisible by 2", "[3, 2, 3, 3]");
+
+    [Fact]
+    public void Conv2dRejectsKernelLargerThanPaddedInput() =>
+        Rejects(() => F.Conv2d(Tensor.Zeros(1, 1, 3, 3), Tensor.Zeros(1, 1, 5, 5)), "(3 x 3)", "Kernel size: (5 x 5)", "can't be greater");
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void Conv2dRejectsNonPositiveStride(int stride) =>
+        Rejects(() => F.Conv2d(Tensor.Zeros(1, 1, 5, 5), Tensor.Zeros(1, 1, 3, 3), stride: stride), "conv2d", "stride");
+
+    [Fact]
+    public void SamePaddingWithStrideIsRejected() =>
+        Rejects(() => F.Conv2d(Tensor.Zeros(1, 1, 5, 5), Tensor.Zeros(1, 1, 3, 3), stride: 2, padding: "same"), "padding='same'", "strided");
+
+    [Fact]
+    public void UnknownPaddingStringIsRejected() =>
+        Rejects(() => F.Conv2d(Tensor.Zeros(1, 1, 5, 5), Tensor.Zeros(1, 1, 3, 3), padding: "full"), "'full'", "'valid', 'same'");
+
+    [Fact]
+    public void ConvTransposeRejectsOutputPaddingNotSmallerThanStrideOrDilation() =>
+        Rejects(() => F.ConvTranspose2d(Tensor.Zeros(1, 2, 4, 4), Tensor.Zeros(2, 3, 3, 3), stride: 2, outputPadding: 2),
+            "conv_transpose2d", "output padding must be smaller than either stride or dilation", "output_padding_height: 2");
+
+    [Fact]
+    public void ConvTransposeNamesTheChannelMismatch() =>
+        Rejects(() => F.ConvTranspose2d(Tensor.Zeros(1, 16, 16, 16), Tensor.Zeros(20, 10, 5, 5)),
+            "weight of size [20, 10, 5, 5]", "to have 20 channels, but got 16");
+
+    [Fact]
+    public void ReshapeToIncompatibleSizeIsRejected() =>
+        Rejects(() => Tensor.Zeros(2, 3).Reshape(4, 2), "Reshape", "[4, 2]", "size 6");
+
+    [Fact]
+    public void PoolingRejectsPaddingOverHalfTheKernel() =>
+        Rejects(() => F.MaxPool2d(Tensor.Zeros(1, 1, 8, 8), 3, padding: 2), "max_pool2d", "half of kernel size");
+
+    [Fact]
+    public void MatmulNamesBothShapes() =>
+        Rejects(() => Tensor.Zeros(2, 3).Matmul(Tensor.Zeros(4, 5)), "matmul", "[2, 3]", "[4, 5]");
+
+    [Fact]
+    public void BatchNormNeedsMoreThanOneValuePerChannelInTraining() =>
+        Rejects(() => F.BatchNorm(Tensor.Zeros(1, 3), Tensor.Zeros(3), Tensor.Ones(3), training: true), "more than 1 value per channel", "[1, 3]");
+
+    [Fact]
+    public void DropoutProbabilityMustBeInRange() =>
+        Rejects(() => F.Dropout(Tensor.Zeros(3), 1.5), "dropout", "between 0 and 1", "1.5");
+}
