@@ -3,7 +3,7 @@ namespace ConvKit;
 /// <summary>
 /// A seeded random-number generator, the analogue of <c>torch.Generator</c> on the CPU: a Mersenne
 /// Twister (mt19937) seeded as PyTorch seeds it, producing floats with PyTorch's 24-bit transform, so
-/// <c>new Generator(0)</c> followed by <see cref="Tensor.Rand"/> reproduces <c>torch.manual_seed(0); torch.rand(...)</c>.
+/// <c>new Generator(0)</c> followed by <c>Tensor.Rand</c> reproduces <c>torch.manual_seed(0); torch.rand(...)</c>.
 /// </summary>
 public sealed class Generator
 {
