@@ -43,7 +43,7 @@ public static class Autograd
     }
 
     /// <summary>Runs the backward pass from <paramref name="root"/>, accumulating into the leaves' <see cref="Tensor.Grad"/>.</summary>
-    internal static void Backward(Tensor root, Tensor gradient)
+    internal static void Backward(Tensor root, Tensor gradient, bool retainGraph)
     {
         var order = TopologicalOrder(root);
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
@@ -56,7 +56,8 @@ public static class Autograd
                 if (t.RequiresGrad) t.AccumulateGrad(g);
                 continue;
             }
-            var inputGrads = t.GradFn.Backward(g);
+            var inputGrads = t.GradFn.Run(g);
+            if (!retainGraph) t.GradFn.Release();
             var inputs = t.GradFn.Inputs;
             for (int i = 0; i < inputs.Length; i++)
             {
@@ -95,8 +96,16 @@ public static class Autograd
 
 internal sealed class Node(Tensor?[] inputs, Func<Tensor, Tensor?[]> backward)
 {
+    private Func<Tensor, Tensor?[]>? _backward = backward;
+
     public Tensor?[] Inputs { get; } = inputs;
-    public Func<Tensor, Tensor?[]> Backward { get; } = backward;
+
+    public Tensor?[] Run(Tensor g) => _backward is { } f ? f(g) : throw new InvalidOperationException(
+        "Backward: trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). " +
+        "Saved intermediate values of the graph are freed when you call Backward(). Specify retainGraph: true if you need to backward through the graph a second time.");
+
+    /// <summary>Drops the closure and with it the tensors it saved, as PyTorch frees the graph after backward.</summary>
+    public void Release() => _backward = null;
 }
 
 public sealed partial class Tensor
@@ -129,10 +138,11 @@ public sealed partial class Tensor
     public Tensor? Grad { get; set; }
 
     /// <summary>
-    /// Back-propagates from this tensor (<c>tensor.backward(gradient)</c>). A scalar needs no gradient;
-    /// otherwise <paramref name="gradient"/> must have this tensor's shape.
+    /// Back-propagates from this tensor (<c>tensor.backward(gradient, retain_graph)</c>). A scalar needs no gradient;
+    /// otherwise <paramref name="gradient"/> must have this tensor's shape. The graph is freed afterwards unless
+    /// <paramref name="retainGraph"/>; a second backward through a freed graph raises InvalidOperationException.
     /// </summary>
-    public void Backward(Tensor? gradient = null)
+    public void Backward(Tensor? gradient = null, bool retainGraph = false)
     {
         if (!RequiresGrad)
             throw new InvalidOperationException("Backward: element 0 of tensors does not require grad and does not have a grad_fn");
@@ -144,7 +154,7 @@ public sealed partial class Tensor
         }
         else if (!ShapeUtil.SameShape(gradient.Sizes, Sizes))
             throw new ArgumentException($"Backward: gradient of shape {ShapeUtil.Format(gradient.Sizes)} given for a tensor of shape {ShapeUtil.Format(Sizes)}");
-        Autograd.Backward(this, gradient.Contiguous());
+        Autograd.Backward(this, gradient.Contiguous(), retainGraph);
     }
 
     /// <summary>The same data, cut from the graph (<c>tensor.detach()</c>); shares storage.</summary>
@@ -154,5 +164,30 @@ public sealed partial class Tensor
     {
         // A clone, so the stored gradient never aliases a tensor the caller still holds.
         Grad = Grad is null ? g.Clone().Detach() : (Grad + g).Detach();
+    }
+}
+
+public sealed partial class Tensor
+{
+    private void CheckInPlace(string op)
+    {
+        if (Autograd.IsEnabled && RequiresGrad)
+            throw new InvalidOperationException($"{op}: a leaf tensor that requires grad is being used in an in-place operation; wrap the update in Autograd.NoGrad()");
+    }
+
+    /// <summary>Copies <paramref name="source"/> (broadcast to this shape) into this tensor in place (<c>tensor.copy_</c>).</summary>
+    public Tensor CopyFrom(Tensor source)
+    {
+        CheckInPlace("CopyFrom");
+        StridedLoop.Copy(source.Detach().Expand(Sizes), this);
+        return this;
+    }
+
+    /// <summary>Sets every element to <paramref name="value"/> in place (<c>tensor.fill_</c>).</summary>
+    public Tensor Fill(float value)
+    {
+        CheckInPlace("Fill");
+        StridedLoop.Copy(Scalar(value).Expand(Sizes), this);
+        return this;
     }
 }
