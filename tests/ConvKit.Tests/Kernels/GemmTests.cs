@@ -1,0 +1,232 @@
+using ConvKit.Kernels.Cpu;
+using Xunit;
+
+namespace ConvKit.Tests.Kernels;
+
+/// Checks <see cref="Gemm.Sgemm(bool, bool, int, int, int, float[], int, int, float[], int, int, float[], int, int, bool, int)"/>
+/// against a naive double-precision triple loop.
+// Gemm.ForceScalar is a process-wide static. xUnit runs the tests of one class sequentially,
+// and every test here restores it in a finally; another class running concurrently would at
+// worst take the (equally correct) portable path for a while.
+public class GemmTests
+{
+    private static readonly int[] OddSizes = { 1, 5, 7, 17, 33, 65, 100 };
+
+    /// Fills an array with uniform values in [-1, 1); NaN sentinels are not used so padding
+    /// regions can be checked for exact preservation.
+    private static float[] RandomArray(Random rnd, int length)
+    {
+        var x = new float[length];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(rnd.NextDouble() * 2 - 1);
+        return x;
+    }
+
+    /// Runs one case through both overloads' common path (the array one) and compares with
+    /// the reference. Strides get random padding; C's padding and everything outside the
+    /// logical matrix must be untouched.
+    private static void RunCase(Random rnd, bool transA, bool transB, int m, int n, int k,
+                                bool accumulate, int threads, bool padStrides)
+    {
+        int aRows = transA ? k : m, aCols = transA ? m : k;
+        int bRows = transB ? n : k, bCols = transB ? k : n;
+        int lda = Math.Max(1, aCols) + (padStrides ? rnd.Next(1, 9) : 0);
+        int ldb = Math.Max(1, bCols) + (padStrides ? rnd.Next(1, 9) : 0);
+        int ldc = Math.Max(1, n) + (padStrides ? rnd.Next(1, 9) : 0);
+        int aOff = padStrides ? rnd.Next(0, 5) : 0, bOff = padStrides ? rnd.Next(0, 5) : 0, cOff = padStrides ? rnd.Next(0, 5) : 0;
+
+        float[] a = RandomArray(rnd, aOff + aRows * lda);
+        float[] b = RandomArray(rnd, bOff + bRows * ldb);
+        float[] c = RandomArray(rnd, cOff + m * ldc + 3);
+        float[] c0 = (float[])c.Clone();
+
+        Gemm.Sgemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, threads);
+
+        for (int idx = 0; idx < c.Length; idx++)
+        {
+            int rel = idx - cOff;
+            int i = rel >= 0 ? rel / ldc : -1, j = rel >= 0 ? rel % ldc : -1;
+            bool inside = rel >= 0 && i < m && j < n;
+            if (!inside)
+            {
+                Assert.True(c0[idx] == c[idx], $"element {idx} outside C was modified");
+                continue;
+            }
+            double sum = 0, mag = 0;
+            for (int p = 0; p < k; p++)
+            {
+                double av = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+                double bv = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+                sum += av * bv;
+                mag += Math.Abs(av * bv);
+            }
+            if (accumulate) { sum += c0[idx]; mag += Math.Abs(c0[idx]); }
+            double tol = 1e-5 * Math.Sqrt(Math.Max(k, 1)) * mag + 1e-30;
+            double err = Math.Abs(c[idx] - sum);
+            Assert.True(err <= tol,
+                $"C[{i},{j}] = {c[idx]} expected {sum} (err {err:E2} > tol {tol:E2}); " +
+                $"tA={transA} tB={transB} m={m} n={n} k={k} acc={accumulate} threads={threads} scalar={Gemm.ForceScalar}");
+        }
+    }
+
+    private static void WithScalar(bool scalar, Action body)
+    {
+        bool saved = Gemm.ForceScalar;
+        Gemm.ForceScalar = scalar;
+        try { body(); }
+        finally { Gemm.ForceScalar = saved; }
+    }
+
+    public static IEnumerable<object[]> Paths()
+    {
+        foreach (bool scalar in new[] { false, true })
+            foreach (bool tA in new[] { false, true })
+                foreach (bool tB in new[] { false, true })
+                    yield return new object[] { scalar, tA, tB };
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void OddSizes_AllTransposes(bool scalar, bool transA, bool transB)
+    {
+        var rnd = new Random(1234 + (scalar ? 8 : 0) + (transA ? 2 : 0) + (transB ? 1 : 0));
+        WithScalar(scalar, () =>
+        {
+            foreach (int m in OddSizes)
+                foreach (int n in OddSizes)
+                {
+                    // A spread of k per (m, n) keeps the run short while still crossing
+                    // the unroll / KC boundaries somewhere.
+                    int k = OddSizes[(m * 7 + n * 3) % OddSizes.Length];
+                    bool acc = ((m + n) & 1) == 0;
+                    RunCase(rnd, transA, transB, m, n, k, acc, threads: 1, padStrides: (m + n) % 3 != 0);
+                }
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void CrossesBlockBoundaries(bool scalar, bool transA, bool transB)
+    {
+        // k = 257 crosses the KC = 256 slice boundary (second slice adds); m = 150 crosses
+        // MC = 144; both are ragged with respect to MR and NR.
+        var rnd = new Random(99 + (scalar ? 8 : 0) + (transA ? 2 : 0) + (transB ? 1 : 0));
+        WithScalar(scalar, () =>
+        {
+            RunCase(rnd, transA, transB, 150, 37, 257, accumulate: false, threads: 1, padStrides: true);
+            RunCase(rnd, transA, transB, 13, 65, 257, accumulate: true, threads: 2, padStrides: true);
+            RunCase(rnd, transA, transB, 65, 100, 100, accumulate: false, threads: 2, padStrides: false);
+        });
+    }
+
+    [Fact]
+    public void WideN_CrossesNcPanel()
+    {
+        // n > NC = 4080 exercises the outer column-panel loop (and a ragged last panel).
+        var rnd = new Random(7);
+        RunCase(rnd, false, false, 7, Gemm.NC + 21, 5, accumulate: true, threads: 1, padStrides: true);
+        RunCase(rnd, false, true, 7, Gemm.NC + 21, 5, accumulate: false, threads: 2, padStrides: true);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Threads_MatchAndAccumulate(bool scalar, bool accumulate)
+    {
+        // Big enough (>= Gemm.ParallelThreshold multiply-adds) to take the parallel path on a
+        // multi-core machine, with both split directions (m > n splits rows, n >= m splits
+        // columns) and ragged stripes.
+        var rnd = new Random(scalar ? 31 : 37);
+        WithScalar(scalar, () =>
+        {
+            foreach (var (tA, tB, m, n, k, threads) in new[]
+            {
+                (false, false, 197, 71, 80, 2),
+                (true, true, 71, 197, 80, 2),
+                (false, true, 33, 300, 110, 3),
+                (true, false, 260, 40, 101, 2),
+            })
+            {
+                Assert.True((long)m * n * k >= Gemm.ParallelThreshold);
+                RunCase(rnd, tA, tB, m, n, k, accumulate, threads, padStrides: true);
+            }
+        });
+    }
+
+    [Fact]
+    public void ThreadedResultEqualsSingleThreaded_Bitwise()
+    {
+        // Each output element is computed by exactly one thread with the same kernel and the
+        // same K order, so threading must not change results at all.
+        var rnd = new Random(5);
+        int m = 100, n = 130, k = 257;
+        float[] a = RandomArray(rnd, m * k), b = RandomArray(rnd, k * n);
+        float[] c1 = new float[m * n], c2 = new float[m * n];
+        Gemm.Sgemm(false, false, m, n, k, a, 0, k, b, 0, n, c1, 0, n, false, 1);
+        Gemm.Sgemm(false, false, m, n, k, a, 0, k, b, 0, n, c2, 0, n, false, 2);
+        Assert.Equal(c1, c2);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void KZero_ZeroesOrLeavesC(bool scalar)
+    {
+        WithScalar(scalar, () =>
+        {
+            var c = new float[] { 1, 2, 3, 4, 5, 6, 7 };
+            // k = 0, not accumulating: the 2×3 block (ldc 3, offset 1) becomes zero.
+            Gemm.Sgemm(false, false, 2, 3, 0, Array.Empty<float>(), 0, 1, Array.Empty<float>(), 0, 3, c, 1, 3, false, 2);
+            Assert.Equal(new float[] { 1, 0, 0, 0, 0, 0, 0 }, c);
+
+            c = new float[] { 1, 2, 3, 4, 5, 6, 7 };
+            Gemm.Sgemm(true, true, 2, 3, 0, Array.Empty<float>(), 0, 2, Array.Empty<float>(), 0, 1, c, 1, 3, true, 1);
+            Assert.Equal(new float[] { 1, 2, 3, 4, 5, 6, 7 }, c);
+        });
+    }
+
+    [Fact]
+    public void KOne_IsOuterProduct()
+    {
+        var rnd = new Random(11);
+        foreach (bool scalar in new[] { false, true })
+            WithScalar(scalar, () =>
+            {
+                RunCase(rnd, false, false, 17, 33, 1, accumulate: false, threads: 1, padStrides: true);
+                RunCase(rnd, true, true, 33, 17, 1, accumulate: true, threads: 2, padStrides: true);
+            });
+    }
+
+    [Fact]
+    public void EmptyMOrN_IsNoOp()
+    {
+        var c = new float[] { 1, 2, 3 };
+        Gemm.Sgemm(false, false, 0, 3, 4, new float[12], 0, 4, new float[12], 0, 3, c, 0, 3, false, 2);
+        Gemm.Sgemm(false, false, 3, 0, 4, new float[12], 0, 4, new float[12], 0, 1, c, 0, 1, false, 2);
+        Assert.Equal(new float[] { 1, 2, 3 }, c);
+    }
+
+    [Fact]
+    public unsafe void PointerOverload_MatchesArrayOverload()
+    {
+        var rnd = new Random(21);
+        int m = 33, n = 17, k = 65;
+        float[] a = RandomArray(rnd, k * m), b = RandomArray(rnd, n * k);
+        float[] c1 = new float[m * n], c2 = new float[m * n];
+        Gemm.Sgemm(true, true, m, n, k, a, 0, m, b, 0, k, c1, 0, n, false, 1);
+        fixed (float* pa = a) fixed (float* pb = b) fixed (float* pc = c2)
+            Gemm.Sgemm(true, true, m, n, k, pa, m, pb, k, pc, n, false, 1);
+        Assert.Equal(c1, c2);
+    }
+
+    [Fact]
+    public void BadArguments_Throw()
+    {
+        var x = new float[16];
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Sgemm(false, false, 4, 4, 4, x, 0, 3, x, 0, 4, x, 0, 4, false, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Sgemm(false, false, -1, 4, 4, x, 0, 4, x, 0, 4, x, 0, 4, false, 1));
+        Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 4, 4, 4, x, 1, 4, x, 0, 4, x, 0, 4, false, 1));
+        Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 4, 4, 4, x, 0, 4, x, 0, 4, new float[15], 0, 4, false, 1));
+    }
+}
