@@ -108,7 +108,7 @@ internal sealed class Node(Tensor?[] inputs, Func<Tensor, Tensor?[]> backward)
     public void Release() => _backward = null;
 }
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     private bool _requiresGrad;
     internal Node? GradFn;
@@ -167,7 +167,7 @@ public sealed partial class Tensor
     }
 }
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     private void CheckInPlace(string op)
     {

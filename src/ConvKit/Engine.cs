@@ -30,17 +30,7 @@ public static class Engine
     public static ConvAlgorithm Algorithm => _forced.Value ?? ConvAlgorithm.Auto;
 
     /// <summary>Forces one convolution algorithm until the returned scope is disposed (flows with async calls).</summary>
-    public static IDisposable Force(ConvAlgorithm algorithm)
-    {
-        var previous = _forced.Value;
-        _forced.Value = algorithm;
-        return new Scope(() => _forced.Value = previous);
-    }
-
-    private sealed class Scope(Action onDispose) : IDisposable
-    {
-        public void Dispose() => onDispose();
-    }
+    public static IDisposable Force(ConvAlgorithm algorithm) => AsyncLocalScope.Set(_forced, algorithm);
 
     private static int DefaultThreads()
     {

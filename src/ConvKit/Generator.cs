@@ -16,6 +16,17 @@ public sealed class Generator
     /// <summary>The process-wide default generator (<c>torch.default_generator</c>), seeded with 67280421310721 like PyTorch.</summary>
     public static Generator Default { get; } = new(67280421310721UL);
 
+    private static readonly AsyncLocal<Generator?> _current = new();
+
+    /// <summary>
+    /// The generator that creation functions and initialisations use when none is passed: <see cref="Default"/>,
+    /// unless a <see cref="Use"/> scope is active on this async flow.
+    /// </summary>
+    public static Generator Current => _current.Value ?? Default;
+
+    /// <summary>Makes <paramref name="generator"/> the <see cref="Current"/> one until the scope is disposed (e.g. to seed a model's initialisation).</summary>
+    public static IDisposable Use(Generator generator) => AsyncLocalScope.Set(_current, generator);
+
     public ulong InitialSeed { get; private set; }
 
     public Generator(ulong seed = 67280421310721UL) => ManualSeed(seed);
@@ -72,9 +83,11 @@ public sealed class Generator
     /// <summary>Fills with U[from, to) as <c>Tensor.uniform_</c> does for float32.</summary>
     public void FillUniform(Span<float> dst, float from = 0f, float to = 1f)
     {
+        // PyTorch's CPU distribution kernels are built with FMA contraction: x·(to − from) + from is one fused op.
+        float range = to - from;
         lock (_lock)
             for (int i = 0; i < dst.Length; i++)
-                dst[i] = UniformFloatUnlocked() * (to - from) + from;
+                dst[i] = MathF.FusedMultiplyAdd(UniformFloatUnlocked(), range, from);
     }
 
     /// <summary>Fills with N(mean, std²) using PyTorch's CPU algorithm (Box-Muller in blocks of 16, or per element below 16).</summary>

@@ -5,7 +5,7 @@ namespace ConvKit;
 /// (<see cref="View"/>, <see cref="Permute"/>, <see cref="Narrow"/>, ...) share storage with their base
 /// and carry their own sizes, strides and offset. Kernels see contiguous data through <see cref="Contiguous"/>.
 /// </summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     internal readonly float[] Storage;
     internal readonly int Offset;
@@ -121,7 +121,7 @@ public sealed partial class Tensor
     public static Tensor Rand(int[] shape, Generator? generator = null)
     {
         var t = Empty(shape);
-        (generator ?? Generator.Default).FillUniform(t.Span);
+        (generator ?? Generator.Current).FillUniform(t.Span);
         return t;
     }
 
@@ -129,7 +129,7 @@ public sealed partial class Tensor
     public static Tensor Randn(int[] shape, Generator? generator = null)
     {
         var t = Empty(shape);
-        (generator ?? Generator.Default).FillNormal(t.Span);
+        (generator ?? Generator.Current).FillNormal(t.Span);
         return t;
     }
 

@@ -1,6 +1,6 @@
 namespace ConvKit;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Resolves one -1 entry and checks the element count, as <c>torch.Tensor.view</c>'s shape inference.</summary>
     internal static int[] InferShape(int[] shape, int numel, string op)

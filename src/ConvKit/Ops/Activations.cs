@@ -96,7 +96,7 @@ public static partial class F
         var mask = Tensor.Empty(input.Sizes);
         if (p < 1)
         {
-            (generator ?? Generator.Default).FillBernoulli(mask.Span, 1 - p);
+            (generator ?? Generator.Current).FillBernoulli(mask.Span, 1 - p);
             System.Numerics.Tensors.TensorPrimitives.Multiply(mask.Span, (float)(1 / (1 - p)), mask.Span);
         }
         return input * mask;

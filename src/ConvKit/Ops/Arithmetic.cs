@@ -1,6 +1,6 @@
 namespace ConvKit;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     // Broadcasting arithmetic. Each backward reduces the gradient back to the operand's shape.
 

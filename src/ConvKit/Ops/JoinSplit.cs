@@ -1,6 +1,6 @@
 namespace ConvKit;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Concatenates along <paramref name="dim"/> (<c>torch.cat</c>); all other sizes must match.</summary>
     public static Tensor Cat(IReadOnlyList<Tensor> tensors, int dim = 0)

@@ -2,7 +2,7 @@ using ConvKit.Kernels.Cpu;
 
 namespace ConvKit;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>
     /// Matrix product with PyTorch's rules (<c>torch.matmul</c>): 1-D·1-D is a dot product, a 1-D operand is

@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 
 namespace ConvKit;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>
     /// Moves the reduced dims last and returns contiguous rows of length R = product of reduced sizes,
