@@ -70,7 +70,8 @@ public partial class Tensor
         }
     }
 
-    internal static Tensor Empty(params int[] shape) => new(new float[ShapeUtil.Numel(shape)], (int[])shape.Clone());
+    /// <summary>An uninitialised tensor: ops overwrite every element, so the zeroing of new float[] is skipped.</summary>
+    internal static Tensor Empty(params int[] shape) => new(GC.AllocateUninitializedArray<float>(ShapeUtil.Numel(shape)), (int[])shape.Clone());
 
     // ---------------------------------------------------------------- creation
 
@@ -88,7 +89,7 @@ public partial class Tensor
     /// <summary>A 0-dimensional tensor holding one value (<c>torch.tensor(v)</c>).</summary>
     public static Tensor Scalar(float value) => new([value], Array.Empty<int>());
 
-    public static Tensor Zeros(params int[] shape) => Empty(shape);
+    public static Tensor Zeros(params int[] shape) => new(new float[ShapeUtil.Numel(shape)], (int[])shape.Clone());
 
     public static Tensor Ones(params int[] shape) => Full(shape, 1f);
 
@@ -99,7 +100,7 @@ public partial class Tensor
         return t;
     }
 
-    public static Tensor ZerosLike(Tensor t) => Empty(t.Sizes);
+    public static Tensor ZerosLike(Tensor t) => Zeros(t.Sizes);
     public static Tensor OnesLike(Tensor t) => Full(t.Sizes, 1f);
 
     /// <summary>Values start, start+step, ... below end (<c>torch.arange</c>), as a 1-D tensor.</summary>

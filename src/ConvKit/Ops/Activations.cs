@@ -93,7 +93,7 @@ public static partial class F
     {
         if (p < 0 || p > 1 || double.IsNaN(p)) throw new ArgumentException($"dropout: dropout probability has to be between 0 and 1, but got {p}");
         if (!training || p == 0) return input;
-        var mask = Tensor.Empty(input.Sizes);
+        var mask = Tensor.Zeros(input.Sizes);
         if (p < 1)
         {
             (generator ?? Generator.Current).FillBernoulli(mask.Span, 1 - p);

@@ -1,3 +1,4 @@
+using ConvKit.Kernels.Cpu;
 using ConvKit.Kernels.Reference;
 
 namespace ConvKit;
@@ -55,7 +56,7 @@ public static partial class F
         var p = PoolGeometry(x, kernelSize, stride ?? kernelSize, padding ?? 0, dilation ?? 1, ceilMode, op);
         var y = Tensor.Empty(x.Sizes[0], x.Sizes[1], p.OutH, p.OutW);
         var idx = new long[y.Numel];
-        ReferencePool.MaxPool<float>(x.Contiguous().Span, y.Span, idx, p);
+        CpuPool.MaxPool(x.Contiguous().Span, y.Span, idx, p);
         return FinishMaxPool(input, x, y, idx, p.Planes, p.InPlane, p.OutPlane, unbatched);
     }
 
@@ -64,7 +65,7 @@ public static partial class F
         var recorded = Autograd.Record(y, x, g =>
         {
             var dx = Tensor.Empty(x.Sizes);
-            ReferencePool.MaxPoolBackward<float>(g.Contiguous().Span, idx, dx.Span, planes, inPlane, outPlane);
+            CpuPool.MaxPoolBackward(g.Contiguous().Span, idx, dx.Span, planes, inPlane, outPlane);
             return dx;
         });
         var indices = new LongTensor(idx, y.Sizes);

@@ -38,8 +38,42 @@ public partial class Tensor
     public Tensor Sum(int[]? dims = null, bool keepDim = false)
     {
         var input = this;
-        var r = ReduceRows(dims, keepDim, "sum", TensorPrimitives.Sum, out var keepShape, out _);
+        var (r, keepShape, _) = SumStrided(dims, keepDim, "sum");
         return Autograd.Record(r, input, g => g.Reshape(keepShape).Expand(input.Sizes.ToArray()).Contiguous());
+    }
+
+    /// <summary>
+    /// Sums by walking the input once with output strides of 0 on reduced dims: a reduced innermost run adds its
+    /// TensorPrimitives sum to one output, a kept one adds element-wise into an output row. No permuted copy.
+    /// </summary>
+    private (Tensor Result, int[] KeepShape, int Count) SumStrided(int[]? dims, bool keepDim, string op)
+    {
+        var red = ShapeUtil.ReductionDims(dims, Dim, op);
+        var keepShape = Sizes.Select((s, d) => red.Contains(d) ? 1 : s).ToArray();
+        var outStrides = ShapeUtil.ContiguousStrides(keepShape);
+        for (int d = 0; d < Dim; d++) if (red.Contains(d)) outStrides[d] = 0;
+        var acc = Zeros(keepShape);
+        float[] src = Storage, dst = acc.Storage;
+        StridedLoop.Rows(Sizes, Strides, Offset, outStrides, 0, new int[Dim], 0, (oi, oo, _, n, si, so, _) =>
+        {
+            if (so == 0)
+                dst[oo] += si == 1 ? TensorPrimitives.Sum(src.AsSpan(oi, n)) : StridedSum(src, oi, n, si);
+            else if (si == 1 && so == 1)
+                TensorPrimitives.Add(dst.AsSpan(oo, n), src.AsSpan(oi, n), dst.AsSpan(oo, n));
+            else
+                for (int i = 0; i < n; i++) dst[oo + i * so] += src[oi + i * si];
+        });
+        int count = 1;
+        foreach (var d in red) count *= Sizes[d];
+        var outShape = keepDim ? keepShape : Sizes.Where((_, d) => !red.Contains(d)).ToArray();
+        return (acc.Reshape(outShape).Detach(), keepShape, count);
+    }
+
+    private static float StridedSum(float[] src, int offset, int n, int stride)
+    {
+        float s = 0;
+        for (int i = 0; i < n; i++) s += src[offset + i * stride];
+        return s;
     }
 
     public Tensor Sum(int dim, bool keepDim = false) => Sum([dim], keepDim);
@@ -48,7 +82,9 @@ public partial class Tensor
     public Tensor Mean(int[]? dims = null, bool keepDim = false)
     {
         var input = this;
-        var r = ReduceRows(dims, keepDim, "mean", s => s.Length == 0 ? float.NaN : TensorPrimitives.Sum(s) / s.Length, out var keepShape, out int n);
+        var (sum, keepShape, n) = SumStrided(dims, keepDim, "mean");
+        var r = n == 0 ? Full(sum.Sizes, float.NaN) : sum;
+        if (n != 0) TensorPrimitives.Divide(r.Span, n, r.Span);
         return Autograd.Record(r, input, g => (g / n).Reshape(keepShape).Expand(input.Sizes.ToArray()).Contiguous());
     }
 

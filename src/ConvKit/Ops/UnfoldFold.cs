@@ -68,7 +68,7 @@ public static partial class F
         var y = Tensor.Empty(p.N, p.CIn * p.KH * p.KW, p.OutPlane);
         int inSize = p.CIn * p.InPlane, colSize = p.CIn * p.KH * p.KW * p.OutPlane;
         for (int n = 0; n < p.N; n++)
-            Im2Col.Unfold(src.Slice(n * inSize, inSize), y.Span.Slice(n * colSize, colSize), p.CIn, p);
+            Im2Col.Unfold(src.Slice(n * inSize, inSize), y.Span.Slice(n * colSize, colSize), p.CIn, p, p.OutPlane);
         return y;
     }
 
@@ -78,7 +78,7 @@ public static partial class F
         var y = Tensor.Zeros(p.N, p.CIn, p.H, p.W);
         int inSize = p.CIn * p.InPlane, colSize = p.CIn * p.KH * p.KW * p.OutPlane;
         for (int n = 0; n < p.N; n++)
-            Im2Col.FoldAdd(src.Slice(n * colSize, colSize), y.Span.Slice(n * inSize, inSize), p.CIn, p);
+            Im2Col.FoldAdd(src.Slice(n * colSize, colSize), y.Span.Slice(n * inSize, inSize), p.CIn, p, p.OutPlane);
         return y;
     }
 }

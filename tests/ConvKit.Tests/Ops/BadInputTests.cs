@@ -76,3 +76,20 @@ public class BadInputTests
     public void DropoutProbabilityMustBeInRange() =>
         Rejects(() => F.Dropout(Tensor.Zeros(3), 1.5), "dropout", "between 0 and 1", "1.5");
 }
+
+public class PoolingEdgeTests
+{
+    [Fact]
+    public void AWindowWhollyInThePaddingGivesMinusInfinityAndNoGradient()
+    {
+        // kernel 2, dilation 3, padding 1 on height 2: the only window row has taps at rows −1 and 2, both outside.
+        // PyTorch 1.13: max_pool2d(x, (2, 1), 1, (1, 0), (3, 1), return_indices=True) = ([[-inf, -inf]], [[4, 5]]).
+        var x = Tensor.FromArray([1, 2, 3, 4], 1, 1, 2, 2).RequiresGrad_();
+        var (y, idx) = F.MaxPool2dWithIndices(x, kernelSize: (2, 1), stride: 1, padding: (1, 0), dilation: (3, 1));
+        Assert.Equal(new[] { 1, 1, 1, 2 }, y.Shape.ToArray());
+        Assert.Equal(new float[] { float.NegativeInfinity, float.NegativeInfinity }, y.ToArray());
+        Assert.Equal(new long[] { 4, 5 }, idx.ToArray());
+        y.Sum().Backward();
+        Assert.Equal(new float[] { 0, 0, 0, 0 }, x.Grad!.ToArray());
+    }
+}

@@ -19,10 +19,16 @@ internal static class Im2Col
         return (Math.Min(lo, outSize), Math.Min(Math.Max(hi, 0), outSize));
     }
 
-    /// <summary>Fills col [channels·KH·KW, OutH·OutW] from x [channels, H, W].</summary>
-    public static void Unfold(ReadOnlySpan<float> x, Span<float> col, int channels, Conv2dParams p)
+    /// <summary>
+    /// Fills col [channels·KH·KW, OutH·OutW] from x [channels, H, W]; consecutive rows of col lie
+    /// <paramref name="rowStride"/> apart (OutH·OutW when col holds one image, more when images sit side by side).
+    /// </summary>
+    public static void Unfold(ReadOnlySpan<float> x, Span<float> col, int channels, Conv2dParams p, int rowStride)
     {
         int plane = p.OutPlane;
+        // Stride 1 with unchanged width: a whole im2col row is the input plane shifted by one offset, so it is
+        // one block copy plus zeroing of the columns that wrapped around and the rows that fell off.
+        bool shifted = p.StrideH == 1 && p.StrideW == 1 && p.OutW == p.W;
         for (int c = 0; c < channels; c++)
         for (int kh = 0; kh < p.KH; kh++)
         {
@@ -30,27 +36,48 @@ internal static class Im2Col
             for (int kw = 0; kw < p.KW; kw++)
             {
                 var (owLo, owHi) = ValidRange(p.OutW, p.W, p.StrideW, p.PadLeft, kw * p.DilationW);
-                var row = col.Slice(((c * p.KH + kh) * p.KW + kw) * plane, plane);
+                var row = col.Slice(((c * p.KH + kh) * p.KW + kw) * rowStride, plane);
                 if (ohLo >= ohHi || owLo >= owHi) { row.Clear(); continue; }
                 row[..(ohLo * p.OutW)].Clear();
                 row[(ohHi * p.OutW)..].Clear();
+                int ih0 = ohLo * p.StrideH - p.PadTop + kh * p.DilationH;
+                int shift = kw * p.DilationW - p.PadLeft;
+                var src = x.Slice(c * p.InPlane);
+                if (shifted)
+                {
+                    int start = ih0 * p.W + shift, count = (ohHi - ohLo) * p.OutW;
+                    int from = Math.Max(start, 0), skip = from - start;
+                    int avail = Math.Min(count - skip, p.InPlane - from);
+                    var dst = row.Slice(ohLo * p.OutW, count);
+                    dst[..skip].Clear();
+                    src.Slice(from, avail).CopyTo(dst.Slice(skip, avail));
+                    dst[(skip + avail)..].Clear();
+                    if (owLo > 0 || owHi < p.OutW)
+                        for (int oh = 0; oh < ohHi - ohLo; oh++)
+                        {
+                            var r = dst.Slice(oh * p.OutW, p.OutW);
+                            r[..owLo].Clear();
+                            r[owHi..].Clear();
+                        }
+                    continue;
+                }
                 for (int oh = ohLo; oh < ohHi; oh++)
                 {
                     var dst = row.Slice(oh * p.OutW, p.OutW);
                     dst[..owLo].Clear();
                     dst[owHi..].Clear();
                     int ih = oh * p.StrideH - p.PadTop + kh * p.DilationH;
-                    int iw0 = owLo * p.StrideW - p.PadLeft + kw * p.DilationW;
-                    var src = x.Slice((c * p.H + ih) * p.W);
-                    if (p.StrideW == 1) src.Slice(iw0, owHi - owLo).CopyTo(dst[owLo..owHi]);
-                    else for (int ow = owLo, iw = iw0; ow < owHi; ow++, iw += p.StrideW) dst[ow] = src[iw];
+                    int iw0 = owLo * p.StrideW + shift;
+                    var srow = src.Slice(ih * p.W);
+                    if (p.StrideW == 1) srow.Slice(iw0, owHi - owLo).CopyTo(dst[owLo..owHi]);
+                    else for (int ow = owLo, iw = iw0; ow < owHi; ow++, iw += p.StrideW) dst[ow] = srow[iw];
                 }
             }
         }
     }
 
-    /// <summary>Adds col [channels·KH·KW, OutH·OutW] back into x [channels, H, W] (the adjoint of <see cref="Unfold"/>).</summary>
-    public static void FoldAdd(ReadOnlySpan<float> col, Span<float> x, int channels, Conv2dParams p)
+    /// <summary>Adds col [channels·KH·KW, OutH·OutW] (rows <paramref name="rowStride"/> apart) back into x [channels, H, W]: the adjoint of <see cref="Unfold"/>.</summary>
+    public static void FoldAdd(ReadOnlySpan<float> col, Span<float> x, int channels, Conv2dParams p, int rowStride)
     {
         int plane = p.OutPlane;
         for (int c = 0; c < channels; c++)
@@ -61,7 +88,7 @@ internal static class Im2Col
             {
                 var (owLo, owHi) = ValidRange(p.OutW, p.W, p.StrideW, p.PadLeft, kw * p.DilationW);
                 if (ohLo >= ohHi || owLo >= owHi) continue;
-                var row = col.Slice(((c * p.KH + kh) * p.KW + kw) * plane, plane);
+                var row = col.Slice(((c * p.KH + kh) * p.KW + kw) * rowStride, plane);
                 for (int oh = ohLo; oh < ohHi; oh++)
                 {
                     int ih = oh * p.StrideH - p.PadTop + kh * p.DilationH;

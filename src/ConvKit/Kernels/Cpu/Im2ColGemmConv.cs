@@ -1,105 +1,158 @@
 using System.Buffers;
+using System.Numerics.Tensors;
 
 namespace ConvKit.Kernels.Cpu;
 
 /// <summary>
-/// Convolution as GEMM over the im2col matrix, per image and group:
-/// forward Y_g = W_g · col, adjoint col = W_gᵀ · Y_g then col2im, weight gradient dW_g += dY_g · colᵀ.
-/// A 1×1, stride-1, unpadded convolution uses the input itself as col (no copy).
-/// Wins for general shapes; the fast-engine issue adds Winograd and direct kernels next to it.
+/// Convolution as GEMM over im2col matrices, batched: a chunk of images is unfolded side by side into
+/// col [CIn/g·KH·KW, n·OutH·OutW] (in parallel over images) so each group runs one large GEMM,
+///   forward      Yt = W_g · col, scattered back to [N, COut, OutH, OutW] (+ bias),
+///   adjoint      col = W_gᵀ · Yt, folded back into each image (col2im),
+///   weight grad  dW_g += Yt · colᵀ.
+/// Per-image GEMMs would have n = OutH·OutW (often 49–196), too narrow for the packed kernel; batching makes
+/// n = chunk·OutH·OutW. Chunks bound the workspace (<see cref="ColBudget"/> floats). A single 1×1, stride-1,
+/// unpadded image uses its input directly as col.
 /// </summary>
 internal static unsafe class Im2ColGemmConv
 {
+    /// <summary>Largest col workspace, in floats (4 MiB): wide enough for efficient GEMMs, small enough to stay in cache between im2col and GEMM.</summary>
+    private const long ColBudget = 1L << 20;
+
     private static bool IsPointwise(Conv2dParams p) =>
         p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadTop == 0 && p.PadLeft == 0 && p.OutH == p.H && p.OutW == p.W;
 
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p)
+    private static int ChunkSize(Conv2dParams p) =>
+        (int)Math.Clamp(ColBudget / Math.Max(1L, (long)p.ColRows * p.OutPlane), 1, Math.Max(p.N, 1));
+
+    /// <summary>Runs <paramref name="body"/>(n0, nc) over image chunks with rented col and Yt workspaces.</summary>
+    private static void Chunks(Conv2dParams p, Action<int, int, nint, nint> body)
     {
-        int cig = p.CInPerGroup, cog = p.COutPerGroup, rows = p.ColRows, plane = p.OutPlane;
-        bool pointwise = IsPointwise(p);
-        var col = pointwise ? null : ArrayPool<float>.Shared.Rent(rows * plane);
+        int chunk = ChunkSize(p);
+        long colFloats = (long)p.ColRows * chunk * p.OutPlane, ytFloats = (long)p.COutPerGroup * chunk * p.OutPlane;
+        var col = ArrayPool<float>.Shared.Rent((int)colFloats);
+        var yt = ArrayPool<float>.Shared.Rent((int)ytFloats);
         try
         {
-            fixed (float* px = x, pw = w, py = y, pc = col)
-            for (int n = 0; n < p.N; n++)
-            for (int g = 0; g < p.Groups; g++)
-            {
-                float* xg = px + (n * p.CIn + g * cig) * p.InPlane;
-                float* b = xg;
-                if (!pointwise)
-                {
-                    Im2Col.Unfold(new ReadOnlySpan<float>(xg, cig * p.InPlane), col.AsSpan(0, rows * plane), cig, p);
-                    b = pc;
-                }
-                Gemm.Sgemm(false, false, cog, plane, rows, pw + g * cog * rows, rows, b, plane,
-                           py + (n * p.COut + g * cog) * plane, plane, false, Engine.Threads);
-            }
+            fixed (float* pc = col, py = yt)
+                for (int n0 = 0; n0 < p.N; n0 += chunk)
+                    body(n0, Math.Min(chunk, p.N - n0), (nint)pc, (nint)py);
         }
         finally
         {
-            if (col != null) ArrayPool<float>.Shared.Return(col);
+            ArrayPool<float>.Shared.Return(col);
+            ArrayPool<float>.Shared.Return(yt);
         }
-        if (!bias.IsEmpty) AddBias(y, bias, p.N, p.COut, plane);
+    }
+
+    /// <summary>Unfolds images n0..n0+nc of group g into col, side by side.</summary>
+    private static void UnfoldChunk(float* x, float* col, Conv2dParams p, int g, int n0, int nc)
+    {
+        int cig = p.CInPerGroup, plane = p.OutPlane, stride = nc * plane;
+        nint xs = (nint)x, cs = (nint)col;
+        Parallelism.For(nc, i =>
+        {
+            var src = new ReadOnlySpan<float>((float*)xs + ((long)(n0 + i) * p.CIn + g * cig) * p.InPlane, cig * p.InPlane);
+            var dst = new Span<float>((float*)cs + (long)i * plane, (p.ColRows - 1) * stride + plane);
+            Im2Col.Unfold(src, dst, cig, p, stride);
+        });
+    }
+
+    /// <summary>Copies between [N, COut, P] images and the group's Yt [COut/g, nc·P] (toYt gathers, else scatters with bias).</summary>
+    private static void Transfer(float* images, float* yt, ReadOnlySpan<float> bias, Conv2dParams p, int g, int n0, int nc, bool toYt)
+    {
+        int cog = p.COutPerGroup, plane = p.OutPlane, stride = nc * plane;
+        nint im = (nint)images, ys = (nint)yt;
+        float[]? b = bias.IsEmpty ? null : bias.ToArray();
+        Parallelism.For(nc, i =>
+        {
+            for (int co = 0; co < cog; co++)
+            {
+                var img = new Span<float>((float*)im + ((long)(n0 + i) * p.COut + g * cog + co) * plane, plane);
+                var row = new Span<float>((float*)ys + (long)co * stride + (long)i * plane, plane);
+                if (toYt) img.CopyTo(row);
+                else if (b is null) row.CopyTo(img);
+                else TensorPrimitives.Add(row, b[g * cog + co], img);
+            }
+        });
+    }
+
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p)
+    {
+        int rows = p.ColRows, cog = p.COutPerGroup;
+        var b = bias.ToArray();
+        fixed (float* px = x, pw = w, py = y)
+        {
+            nint xs = (nint)px, ws = (nint)pw, ys = (nint)py;
+            for (int g = 0; g < p.Groups; g++)
+            {
+                int gg = g;
+                Chunks(p, (n0, nc, col, yt) =>
+                {
+                    UnfoldChunk((float*)xs, (float*)col, p, gg, n0, nc);
+                    int n = nc * p.OutPlane;
+                    Gemm.Sgemm(false, false, cog, n, rows, (float*)ws + (long)gg * cog * rows, rows, (float*)col, n, (float*)yt, n, false, Parallelism.Threads);
+                    Transfer((float*)ys, (float*)yt, b, p, gg, n0, nc, toYt: false);
+                });
+            }
+        }
     }
 
     public static void Adjoint(ReadOnlySpan<float> y, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> x, Conv2dParams p)
     {
-        int cig = p.CInPerGroup, cog = p.COutPerGroup, rows = p.ColRows, plane = p.OutPlane;
-        bool pointwise = IsPointwise(p);
-        var col = pointwise ? null : ArrayPool<float>.Shared.Rent(rows * plane);
-        try
+        int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup;
+        fixed (float* px = x, pw = w, py = y)
         {
-            fixed (float* px = x, pw = w, py = y, pc = col)
-            for (int n = 0; n < p.N; n++)
-            for (int g = 0; g < p.Groups; g++)
+            nint xs = (nint)px, ws = (nint)pw, ys = (nint)py;
+            if (IsPointwise(p) && p.N == 1)
             {
-                float* xg = px + (n * p.CIn + g * cig) * p.InPlane;
-                float* a = pw + g * cog * rows;
-                float* yg = py + (n * p.COut + g * cog) * plane;
-                if (pointwise)
-                {
-                    Gemm.Sgemm(true, false, rows, plane, cog, a, rows, yg, plane, xg, plane, false, Engine.Threads);
-                    continue;
-                }
-                Gemm.Sgemm(true, false, rows, plane, cog, a, rows, yg, plane, pc, plane, false, Engine.Threads);
-                var xs = new Span<float>(xg, cig * p.InPlane);
-                xs.Clear();
-                Im2Col.FoldAdd(col.AsSpan(0, rows * plane), xs, cig, p);
+                for (int g = 0; g < p.Groups; g++)
+                    Gemm.Sgemm(true, false, rows, p.OutPlane, cog, pw + (long)g * cog * rows, rows, py + (long)g * cog * p.OutPlane, p.OutPlane,
+                               px + (long)g * cig * p.InPlane, p.InPlane, false, Parallelism.Threads);
             }
-        }
-        finally
-        {
-            if (col != null) ArrayPool<float>.Shared.Return(col);
+            else
+            {
+                x.Clear();
+                for (int g = 0; g < p.Groups; g++)
+                {
+                    int gg = g;
+                    Chunks(p, (n0, nc, col, yt) =>
+                    {
+                        Transfer((float*)ys, (float*)yt, default, p, gg, n0, nc, toYt: true);
+                        int n = nc * p.OutPlane;
+                        Gemm.Sgemm(true, false, rows, n, cog, (float*)ws + (long)gg * cog * rows, rows, (float*)yt, n, (float*)col, n, false, Parallelism.Threads);
+                        Parallelism.For(nc, i =>
+                        {
+                            var src = new ReadOnlySpan<float>((float*)col + (long)i * p.OutPlane, (rows - 1) * n + p.OutPlane);
+                            var dst = new Span<float>((float*)xs + ((long)(n0 + i) * p.CIn + gg * cig) * p.InPlane, cig * p.InPlane);
+                            Im2Col.FoldAdd(src, dst, cig, p, n);
+                        });
+                    });
+                }
+            }
         }
         if (!bias.IsEmpty) AddBias(x, bias, p.N, p.CIn, p.InPlane);
     }
 
     public static void WeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p)
     {
-        int cig = p.CInPerGroup, cog = p.COutPerGroup, rows = p.ColRows, plane = p.OutPlane;
-        bool pointwise = IsPointwise(p);
-        var col = pointwise ? null : ArrayPool<float>.Shared.Rent(rows * plane);
-        dw.Clear();
-        try
+        int rows = p.ColRows, cog = p.COutPerGroup;
+        if (p.N == 0) { dw.Clear(); return; }
+        fixed (float* px = x, pdw = dw, pdy = dy)
         {
-            fixed (float* px = x, pdw = dw, pdy = dy, pc = col)
-            for (int n = 0; n < p.N; n++)
+            nint xs = (nint)px, ws = (nint)pdw, ys = (nint)pdy;
             for (int g = 0; g < p.Groups; g++)
             {
-                float* xg = px + (n * p.CIn + g * cig) * p.InPlane;
-                float* b = xg;
-                if (!pointwise)
+                int gg = g;
+                bool first = true;
+                Chunks(p, (n0, nc, col, yt) =>
                 {
-                    Im2Col.Unfold(new ReadOnlySpan<float>(xg, cig * p.InPlane), col.AsSpan(0, rows * plane), cig, p);
-                    b = pc;
-                }
-                Gemm.Sgemm(false, true, cog, rows, plane, pdy + (n * p.COut + g * cog) * plane, plane, b, plane,
-                           pdw + g * cog * rows, rows, true, Engine.Threads);
+                    UnfoldChunk((float*)xs, (float*)col, p, gg, n0, nc);
+                    Transfer((float*)ys, (float*)yt, default, p, gg, n0, nc, toYt: true);
+                    int n = nc * p.OutPlane;
+                    Gemm.Sgemm(false, true, cog, rows, n, (float*)yt, n, (float*)col, n, (float*)ws + (long)gg * cog * rows, rows, !first, Parallelism.Threads);
+                    first = false;
+                });
             }
-        }
-        finally
-        {
-            if (col != null) ArrayPool<float>.Shared.Return(col);
         }
     }
 
@@ -109,7 +162,7 @@ internal static unsafe class Im2ColGemmConv
         for (int k = 0; k < c; k++)
         {
             var s = y.Slice((i * c + k) * plane, plane);
-            System.Numerics.Tensors.TensorPrimitives.Add(s, bias[k], s);
+            TensorPrimitives.Add(s, bias[k], s);
         }
     }
 }

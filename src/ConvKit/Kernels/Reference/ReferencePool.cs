@@ -51,14 +51,21 @@ internal static class ReferencePool
         return (max, best);
     }
 
-    /// <summary>Routes each output gradient to the input position its max came from (max and adaptive max).</summary>
+    /// <summary>
+    /// Routes each output gradient to the input position its max came from (max and adaptive max). A window
+    /// lying wholly in the padding (possible with dilation) has output −∞ and, as in PyTorch, an index past the
+    /// plane; it has no input to receive a gradient and is skipped.
+    /// </summary>
     public static void MaxPoolBackward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<long> indices, Span<T> dx, int planes, int inPlane, int outPlane)
         where T : INumberBase<T>
     {
         dx.Clear();
         for (int c = 0; c < planes; c++)
         for (int o = 0; o < outPlane; o++)
-            dx[c * inPlane + (int)indices[c * outPlane + o]] += dy[c * outPlane + o];
+        {
+            long k = indices[c * outPlane + o];
+            if ((ulong)k < (ulong)inPlane) dx[c * inPlane + (int)k] += dy[c * outPlane + o];
+        }
     }
 
     /// <summary>The clipped window of one average-pool output and its divisor, as ATen computes them.</summary>
