@@ -26,7 +26,7 @@ public static class Collate
         var shape = new int[first.Dim + 1];
         shape[0] = samples.Count;
         first.Sizes.CopyTo(shape, 1);
-        var buffer = new float[ShapeUtil.Numel(shape)];
+        var buffer = GC.AllocateUninitializedArray<float>(ShapeUtil.Numel(shape));
         for (int i = 0; i < samples.Count; i++)
         {
             var t = i == 0 ? first : tensorOf(samples[i]);

@@ -7,13 +7,15 @@ namespace ConvKit.Data;
 /// function and prepared on a background thread up to <see cref="Prefetch"/> batches ahead.
 /// </summary>
 /// <remarks>
-/// Thread safety: while an epoch runs, the dataset's indexer and the collate function are called from the
-/// loader's worker thread (one thread per running epoch, reading samples in batch order), concurrently with
-/// the consumer. They must not rely on running on the consumer's thread and must tolerate the consumer
-/// using the dataset at the same time only if the consumer does. Run one epoch of a loader at a time;
-/// the loader and its enumerator are not meant to be shared between consumer threads. Every batch is
-/// freshly allocated, so the consumer may keep it. Breaking out of a <c>foreach</c> (or disposing the
-/// enumerator) stops and joins the worker.
+/// Thread safety: while an epoch runs, the dataset's indexer and the collate function are called on the
+/// loader's worker thread (one thread per running epoch, reading the samples of each batch in order), not
+/// on the consumer's thread. A dataset that the consumer also uses during the epoch must allow concurrent
+/// reads; <see cref="TensorDataset"/> does, though random transforms then draw from its generator in an
+/// order that depends on timing. Run one epoch of a loader at a time, from one consumer thread. Every batch
+/// is freshly allocated, so the consumer may keep it. At most <see cref="Prefetch"/> finished batches wait,
+/// plus one being assembled. Breaking out of a <c>foreach</c> (or disposing the enumerator) cancels the
+/// worker and waits for it to finish the batch it is assembling; an exception in the worker is rethrown by
+/// the <c>MoveNext</c> that would have returned the failed batch. With <c>prefetch: 0</c> nothing runs in the background.
 /// </remarks>
 public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
 {
@@ -47,11 +49,22 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
         _assemble = assemble;
     }
 
+    /// <summary>The samples the loader batches.</summary>
     public IDataset<TSample> Dataset { get; }
+
+    /// <summary>Samples per batch, B (<c>batch_size</c>).</summary>
     public int BatchSize { get; }
+
+    /// <summary>Whether each epoch draws a new order (<c>shuffle</c>).</summary>
     public bool Shuffle { get; }
+
+    /// <summary>The generator shuffling draws from; null means <see cref="ConvKit.Generator.Default"/>.</summary>
     public Generator? Generator { get; }
+
+    /// <summary>Whether a smaller last batch is dropped (<c>drop_last</c>).</summary>
     public bool DropLast { get; }
+
+    /// <summary>Finished batches the worker may hold ahead of the consumer; 0 loads on the consumer's thread.</summary>
     public int Prefetch { get; }
 
     /// <summary>Batches per epoch (<c>len(loader)</c>).</summary>

@@ -21,6 +21,7 @@ public interface IDataset<out TSample>
 /// </summary>
 public abstract class Dataset<TSample> : IDataset<TSample>, IReadOnlyList<TSample>
 {
+    /// <inheritdoc/>
     public abstract int Count { get; }
 
     /// <summary>The sample at <paramref name="index"/>; throws <see cref="ArgumentOutOfRangeException"/> outside [0, Count).</summary>

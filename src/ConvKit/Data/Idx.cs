@@ -22,7 +22,10 @@ public static class Idx
     /// <summary>Labels [N] (int64) from a labels file (magic 0x00000801); see <see cref="IdxFile.ToLabels"/>.</summary>
     public static LongTensor ReadLabels(string path) => Read(path).ToLabels();
 
-    /// <summary>The raw dims and bytes of an IDX file of any element type, plain or gzip.</summary>
+    /// <summary>
+    /// The raw dims and bytes of an IDX file of any element type, plain or gzip. <paramref name="maxDataBytes"/>
+    /// (at most <see cref="DefaultMaxDataBytes"/>) bounds the data size the header may claim.
+    /// </summary>
     public static IdxFile Read(string path, long maxDataBytes = DefaultMaxDataBytes)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
@@ -39,6 +42,7 @@ public static class Idx
         if (!stream.CanRead || !stream.CanSeek)
             throw new ArgumentException($"Idx.Read: expected a readable, seekable stream for {source}", nameof(stream));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxDataBytes);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxDataBytes, DefaultMaxDataBytes);
         long start = stream.Position, length = stream.Length - start;
         Span<byte> signature = stackalloc byte[2];
         bool gzip = stream.ReadAtLeast(signature, 2, throwOnEndOfStream: false) == 2 && signature[0] == 0x1f && signature[1] == 0x8b;

@@ -59,7 +59,7 @@ public sealed class IdxFile
     public Tensor ToImages()
     {
         Require(0x00000803, "uint8 images [N, rows, cols]");
-        var pixels = new float[Data.Length];
+        var pixels = GC.AllocateUninitializedArray<float>(Data.Length);
         TensorPrimitives.ConvertChecked<byte, float>(Data, pixels);
         TensorPrimitives.Divide(pixels, 255f, pixels);
         return new Tensor(pixels, [Dims[0], 1, Dims[1], Dims[2]]);

@@ -44,6 +44,7 @@ public sealed class TensorDataset : Dataset<(Tensor Image, long Label)>
     /// <summary>The generator the transform draws from.</summary>
     public Generator Generator { get; }
 
+    /// <summary>Number of samples, N.</summary>
     public override int Count => Images.Size(0);
 
     /// <summary>The shape of one untransformed image, [C, H, W].</summary>
@@ -82,7 +83,7 @@ public sealed class TensorDataset : Dataset<(Tensor Image, long Label)>
     {
         if (Transform is not null) throw new InvalidOperationException("internal: Gather on a dataset with a transform");
         int sample = Images.Numel / Math.Max(Count, 1);
-        var images = new float[indices.Length * sample];
+        var images = GC.AllocateUninitializedArray<float>(indices.Length * sample);
         var labels = new long[indices.Length];
         var src = Images.Span;
         var all = Labels.Span;

@@ -8,13 +8,15 @@ public class IdxTests
 {
     private static readonly Func<int, byte> Pixel = i => (byte)(i * 37 % 256);
 
+    private static Func<byte[], byte[]> Encoding(bool gzip) => gzip ? IdxBytes.Gzip : b => b;
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void ImagesAndLabelsRoundTrip(bool gzip)
     {
         using var dir = new TempDir();
-        Func<byte[], byte[]> encode = gzip ? IdxBytes.Gzip : b => b;
+        var encode = Encoding(gzip);
         // Names lie about the compression: detection goes by the 1f 8b magic.
         string images = dir.Write(gzip ? "images.idx" : "images.gz", encode(IdxBytes.Images(3, 4, 5, Pixel)));
         string labels = dir.Write("labels", encode(IdxBytes.Labels(7, 0, 255)));
@@ -107,7 +109,7 @@ public class IdxTests
     public void ImagesAndLabelsInsistOnTheirMagic(bool gzip)
     {
         using var dir = new TempDir();
-        Func<byte[], byte[]> encode = gzip ? IdxBytes.Gzip : b => b;
+        var encode = Encoding(gzip);
         string labels = dir.Write("labels", encode(IdxBytes.Labels(1, 2)));
         string images = dir.Write("images", encode(IdxBytes.Images(1, 2, 2, Pixel)));
         string volume = dir.Write("volume", encode(IdxBytes.Make(0x08, [1, 1, 2, 2], new byte[4])));
