@@ -244,7 +244,7 @@ OPTIMIZERS = {"SGD": torch.optim.SGD, "Adam": torch.optim.Adam, "AdamW": torch.o
 
 
 def tensor_json(t):
-    return {"shape": list(t.shape), "data": F32Data(t.detach().numpy())}
+    return {"shape": list(t.shape), "data": F32Data(t.detach().clone().numpy())}  # a copy: steps update in place
 
 
 def optim_case(fam, name, args, shapes=([3, 4], [5], [2, 3, 3]), steps=5, groups=None, grad_range=1.0, no_grad=()):
