@@ -48,7 +48,8 @@ internal static class TrainFixtures
         (double, double)? betas = args.TryGetProperty("betas", out var b) ? (b[0].GetDouble(), b[1].GetDouble()) : null;
         Optimizer opt = name switch
         {
-            "SGD" => new SGD(groups[0], D("lr", double.NaN), D("momentum", 0), D("dampening", 0), D("weight_decay", 0), B("nesterov")),
+            // SGD's lr is required unless the groups set it, as in PyTorch
+            "SGD" => new SGD(groups[0], D("lr", overrides[0] is { } o0 && o0.TryGetProperty("lr", out var lr0) ? lr0.GetDouble() : double.NaN), D("momentum", 0), D("dampening", 0), D("weight_decay", 0), B("nesterov")),
             "Adam" => new Adam(groups[0], D("lr", 1e-3), betas, D("eps", 1e-8), D("weight_decay", 0), B("amsgrad")),
             "AdamW" => new AdamW(groups[0], D("lr", 1e-3), betas, D("eps", 1e-8), D("weight_decay", 1e-2), B("amsgrad")),
             _ => throw new NotSupportedException(name),
