@@ -12,7 +12,6 @@ case machinery come from gen_golden.py; loss.json.gz uses its case layout (FORMA
 Deterministic like gen_golden.py: re-running rewrites byte-identical files.
 """
 
-import collections
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_golden import REPO_ROOT, F32Data, Family, Spec, first_line, numel, prng, prng_self_check  # noqa: E402
+from gen_golden import F32Data, Family, Spec, first_line, numel, prng, prng_self_check, write_and_report  # noqa: E402
 
 # Family indices continue gen_golden.py's (0..12) so rngs and seed ranges never overlap.
 LOSS_INDEX, OPTIM_INDEX, SCHED_INDEX = 20, 21, 22
@@ -416,17 +415,7 @@ def main(argv):
             continue
         fam = Family(name, index)
         gen(fam)
-        path, raw, gz = fam.write()
-        ops = collections.OrderedDict()
-        for (op, kind), n in fam.stats.items():
-            ops.setdefault(op, [0, 0])[0 if kind == "ok" else 1] += n
-        errs = sum(v[1] for v in ops.values())
-        print(f"{name}: {len(fam.cases)} cases ({errs} errors), {gz / 1024:.1f} KiB gz "
-              f"({raw / 1024:.0f} KiB json) -> {path.relative_to(REPO_ROOT)}")
-        for op, (ok, er) in ops.items():
-            print(f"    {op:<34} {ok:4d} ok {er:3d} error")
-        for why, n in sorted(fam.dropped.items()):
-            print(f"    dropped {n}x: {why}")
+        write_and_report(fam, op_width=34)
     return 0
 
 

@@ -18,24 +18,14 @@ public sealed class AdamParamGroup : ParamGroup, IMomentumParamGroup
         set => Betas = (value, Betas.Beta2);
     }
 
-    internal override void Save(IDictionary<string, double> h)
-    {
-        base.Save(h);
-        h["beta1"] = Betas.Beta1;
-        h["beta2"] = Betas.Beta2;
-        h["eps"] = Eps;
-        h["weight_decay"] = WeightDecay;
-        h["amsgrad"] = Amsgrad ? 1 : 0;
-    }
-
-    internal override void Load(IReadOnlyDictionary<string, double> h, string op)
-    {
-        base.Load(h, op);
-        Betas = (Get(h, "beta1", op), Get(h, "beta2", op));
-        Eps = Get(h, "eps", op);
-        WeightDecay = Get(h, "weight_decay", op);
-        Amsgrad = Get(h, "amsgrad", op) != 0;
-    }
+    private protected override IEnumerable<Option> Options =>
+    [
+        new("beta1", () => Betas.Beta1, v => Betas = (v, Betas.Beta2)),
+        new("beta2", () => Betas.Beta2, v => Betas = (Betas.Beta1, v)),
+        new("eps", () => Eps, v => Eps = v),
+        new("weight_decay", () => WeightDecay, v => WeightDecay = v),
+        new("amsgrad", () => Amsgrad ? 1 : 0, v => Amsgrad = v != 0),
+    ];
 
     internal override void Validate(string op)
     {

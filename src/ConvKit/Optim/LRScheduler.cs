@@ -4,8 +4,8 @@ namespace ConvKit.Optim;
 /// Base of the learning-rate schedulers, as PyTorch 1.13's <c>torch.optim.lr_scheduler._LRScheduler</c>. The
 /// constructor records each group's <see cref="ParamGroup.InitialLr"/> (when not yet set) as the base lr and performs
 /// the first <see cref="Step"/> (epoch 0); call <see cref="Step"/> after each <see cref="Optimizer.Step"/>. The
-/// recursive forms PyTorch uses are followed, so a schedule reads each group's current lr and the sequence matches
-/// PyTorch's to the last bit of double precision.
+/// recursive forms PyTorch uses are followed (a schedule reads each group's current lr), with the same double
+/// arithmetic in the same order, so the sequences equal PyTorch's (bit for bit in the golden tests on Linux x64).
 /// </summary>
 public abstract class LRScheduler
 {

@@ -29,18 +29,28 @@ public abstract class ParamGroup
         return clone;
     }
 
+    /// <summary>A hyper-parameter under its PyTorch key name, read and written as a double (booleans as 0/1).</summary>
+    private protected sealed record Option(string Key, Func<double> Get, Action<double> Set);
+
+    /// <summary>The group's hyper-parameters besides lr, for <see cref="Save"/> and <see cref="Load"/>.</summary>
+    private protected abstract IEnumerable<Option> Options { get; }
+
     /// <summary>Writes the hyper-parameters under PyTorch's key names (booleans as 0/1).</summary>
-    internal virtual void Save(IDictionary<string, double> h)
+    internal void Save(IDictionary<string, double> h)
     {
         h["lr"] = Lr;
         if (InitialLr is double initial) h["initial_lr"] = initial;
+        foreach (var o in Options) h[o.Key] = o.Get();
     }
 
     /// <summary>Reads what <see cref="Save"/> wrote; a missing key raises ArgumentException naming it.</summary>
-    internal virtual void Load(IReadOnlyDictionary<string, double> h, string op)
+    internal void Load(IReadOnlyDictionary<string, double> h, string op)
     {
-        Lr = Get(h, "lr", op);
+        double Get(string key) => h.TryGetValue(key, out var v) ? v
+            : throw new ArgumentException($"{op}: the loaded parameter group has no hyper-parameter '{key}' (has: {string.Join(", ", h.Keys)})");
+        Lr = Get("lr");
         InitialLr = h.TryGetValue("initial_lr", out var initial) ? initial : null;
+        foreach (var o in Options) o.Set(Get(o.Key));
     }
 
     /// <summary>Checks the hyper-parameters, raising ArgumentException with PyTorch's wording.</summary>
@@ -49,11 +59,7 @@ public abstract class ParamGroup
         if (!(Lr >= 0)) throw new ArgumentException($"{op}: Invalid learning rate: {Lr}");
     }
 
-    protected static double Get(IReadOnlyDictionary<string, double> h, string key, string op)
-        => h.TryGetValue(key, out var v) ? v
-            : throw new ArgumentException($"{op}: the loaded parameter group has no hyper-parameter '{key}' (has: {string.Join(", ", h.Keys)})");
-
-    protected static void CheckNonNegative(double value, string what, string op)
+    private protected static void CheckNonNegative(double value, string what, string op)
     {
         if (!(value >= 0)) throw new ArgumentException($"{op}: Invalid {what} value: {value}");
     }

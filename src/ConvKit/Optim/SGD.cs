@@ -10,23 +10,13 @@ public sealed class SgdParamGroup : ParamGroup, IMomentumParamGroup
     public double WeightDecay { get; set; }
     public bool Nesterov { get; set; }
 
-    internal override void Save(IDictionary<string, double> h)
-    {
-        base.Save(h);
-        h["momentum"] = Momentum;
-        h["dampening"] = Dampening;
-        h["weight_decay"] = WeightDecay;
-        h["nesterov"] = Nesterov ? 1 : 0;
-    }
-
-    internal override void Load(IReadOnlyDictionary<string, double> h, string op)
-    {
-        base.Load(h, op);
-        Momentum = Get(h, "momentum", op);
-        Dampening = Get(h, "dampening", op);
-        WeightDecay = Get(h, "weight_decay", op);
-        Nesterov = Get(h, "nesterov", op) != 0;
-    }
+    private protected override IEnumerable<Option> Options =>
+    [
+        new("momentum", () => Momentum, v => Momentum = v),
+        new("dampening", () => Dampening, v => Dampening = v),
+        new("weight_decay", () => WeightDecay, v => WeightDecay = v),
+        new("nesterov", () => Nesterov ? 1 : 0, v => Nesterov = v != 0),
+    ];
 
     internal override void Validate(string op)
     {

@@ -1,16 +1,11 @@
 using Xunit;
+using static ConvKit.Tests.TestUtil;
 
 namespace ConvKit.Tests.Losses;
 
 /// <summary>Loss behaviour the golden cases cannot hold (NaN results, messages) and properties of the Dice loss.</summary>
 public class LossBehaviourTests
 {
-    private static void Rejects(Action call, params string[] fragments)
-    {
-        var ex = Assert.ThrowsAny<ArgumentException>(call);
-        foreach (var f in fragments) Assert.Contains(f, ex.Message);
-    }
-
     private static Tensor Logits(params int[] shape) => Tensor.Randn(shape, new Generator(7));
     private static LongTensor Targets(long[] values, params int[] shape) => LongTensor.FromArray(values, shape);
 

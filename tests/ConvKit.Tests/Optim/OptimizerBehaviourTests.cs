@@ -1,5 +1,6 @@
 using ConvKit.Optim;
 using Xunit;
+using static ConvKit.Tests.TestUtil;
 
 namespace ConvKit.Tests.Optim;
 
@@ -7,12 +8,6 @@ namespace ConvKit.Tests.Optim;
 public class OptimizerBehaviourTests
 {
     private static Tensor Param(params float[] values) => Tensor.FromArray(values, values.Length).RequiresGrad_();
-
-    private static void Rejects(Action call, params string[] fragments)
-    {
-        var ex = Assert.ThrowsAny<ArgumentException>(call);
-        foreach (var f in fragments) Assert.Contains(f, ex.Message);
-    }
 
     [Fact]
     public void ZeroGradSetsGradientsToNullByDefault()

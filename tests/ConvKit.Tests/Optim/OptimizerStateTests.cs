@@ -2,6 +2,7 @@ using System.Text.Json;
 using ConvKit.Optim;
 using ConvKit.Tests.Golden;
 using Xunit;
+using static ConvKit.Tests.TestUtil;
 
 namespace ConvKit.Tests.Optim;
 
@@ -105,12 +106,6 @@ public class OptimizerStateTests
             return [.. lrs, .. ps.SelectMany(p => p.ToArray()).Select(v => (double)v)];
         }
         Assert.Equal(Run(false), Run(true));
-    }
-
-    private static void Rejects(Action call, params string[] fragments)
-    {
-        var ex = Assert.ThrowsAny<ArgumentException>(call);
-        foreach (var f in fragments) Assert.Contains(f, ex.Message);
     }
 
     [Fact]
