@@ -24,6 +24,13 @@ internal static class TestUtil
                 $"{what} element {i}: expected {expected[i]}, got {actual[i]}");
     }
 
+    /// <summary>Asserts that <paramref name="call"/> raises an ArgumentException whose message contains every fragment.</summary>
+    public static void Rejects(Action call, params string[] fragments)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(call);
+        foreach (var f in fragments) Assert.Contains(f, ex.Message);
+    }
+
     public static Tensor Random(Random rng, params int[] shape)
     {
         var data = new float[shape.Aggregate(1, (a, b) => a * b)];

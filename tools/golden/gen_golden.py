@@ -1536,6 +1536,22 @@ FAMILIES = [
 ]
 
 
+def write_and_report(fam, op_width=22):
+    """Writes the family's fixture file and prints its case counts per op; returns the gzip size."""
+    path, raw, gz = fam.write()
+    ops = collections.OrderedDict()
+    for (op, kind), n in fam.stats.items():
+        ops.setdefault(op, [0, 0])[0 if kind == "ok" else 1] += n
+    errs = sum(v[1] for v in ops.values())
+    print(f"{fam.name}: {len(fam.cases)} cases ({errs} errors), {gz / 1024:.1f} KiB gz "
+          f"({raw / 1024:.0f} KiB json) -> {path.relative_to(REPO_ROOT)}")
+    for op, (ok, er) in ops.items():
+        print(f"    {op:<{op_width}} {ok:4d} ok {er:3d} error")
+    for why, n in sorted(fam.dropped.items()):
+        print(f"    dropped {n}x: {why}")
+    return gz
+
+
 def main(argv):
     prng_self_check(verbose=True)
     if "--prng" in argv:
@@ -1551,18 +1567,7 @@ def main(argv):
             continue
         fam = Family(name, index)
         gen(fam)
-        path, raw, gz = fam.write()
-        total_gz += gz
-        ops = collections.OrderedDict()
-        for (op, kind), n in fam.stats.items():
-            ops.setdefault(op, [0, 0])[0 if kind == "ok" else 1] += n
-        errs = sum(v[1] for v in ops.values())
-        print(f"{name}: {len(fam.cases)} cases ({errs} errors), {gz / 1024:.1f} KiB gz "
-              f"({raw / 1024:.0f} KiB json) -> {path.relative_to(REPO_ROOT)}")
-        for op, (ok, er) in ops.items():
-            print(f"    {op:<22} {ok:4d} ok {er:3d} error")
-        for why, n in sorted(fam.dropped.items()):
-            print(f"    dropped {n}x: {why}")
+        total_gz += write_and_report(fam)
     print(f"total: {total_gz / 1024 / 1024:.2f} MiB")
     return 0
 

@@ -113,7 +113,7 @@ public static class GoldenOps
                 return s.ValueKind == JsonValueKind.Number ? X().Split(s.GetInt32(), c.Int("dim")) : X().Split(c.IntList("split_size_or_sections"), c.Int("dim"));
             }
             case "chunk": return X().Chunk(c.Int("chunks"), c.Int("dim"));
-            default: throw new NotSupportedException($"golden op '{c.Op}' has no ConvKit mapping");
+            default: return GoldenTrainOps.Run(c, t) ?? throw new NotSupportedException($"golden op '{c.Op}' has no ConvKit mapping");
         }
     }
 }

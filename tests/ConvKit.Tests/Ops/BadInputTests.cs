@@ -1,16 +1,11 @@
 using Xunit;
+using static ConvKit.Tests.TestUtil;
 
 namespace ConvKit.Tests.Ops;
 
 /// <summary>Invalid calls raise ArgumentException naming the op, what was expected and what came.</summary>
 public class BadInputTests
 {
-    private static void Rejects(Action call, params string[] fragments)
-    {
-        var ex = Assert.ThrowsAny<ArgumentException>(call);
-        foreach (var f in fragments) Assert.Contains(f, ex.Message);
-    }
-
     [Fact]
     public void Conv2dNamesTheWeightAndTheChannelMismatch() =>
         Rejects(() => F.Conv2d(Tensor.Zeros(1, 4, 28, 28), Tensor.Zeros(16, 3, 5, 5)),

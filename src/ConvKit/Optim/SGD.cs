@@ -1,0 +1,89 @@
+using System.Numerics.Tensors;
+
+namespace ConvKit.Optim;
+
+/// <summary>Hyper-parameters of an <see cref="SGD"/> group.</summary>
+public sealed class SgdParamGroup : ParamGroup, IMomentumParamGroup
+{
+    public double Momentum { get; set; }
+    public double Dampening { get; set; }
+    public double WeightDecay { get; set; }
+    public bool Nesterov { get; set; }
+
+    private protected override IEnumerable<Option> Options =>
+    [
+        new("momentum", () => Momentum, v => Momentum = v),
+        new("dampening", () => Dampening, v => Dampening = v),
+        new("weight_decay", () => WeightDecay, v => WeightDecay = v),
+        new("nesterov", () => Nesterov ? 1 : 0, v => Nesterov = v != 0),
+    ];
+
+    internal override void Validate(string op)
+    {
+        base.Validate(op);
+        CheckNonNegative(Momentum, "momentum", op);
+        CheckNonNegative(WeightDecay, "weight_decay", op);
+        if (Nesterov && (Momentum <= 0 || Dampening != 0))
+            throw new ArgumentException($"{op}: Nesterov momentum requires a momentum and zero dampening (got momentum {Momentum}, dampening {Dampening})");
+    }
+}
+
+/// <summary>
+/// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and L2 weight decay, as
+/// <c>torch.optim.SGD</c> (PyTorch 1.13, single-tensor implementation), per parameter with gradient g:
+/// <code>
+/// g = g + weightDecay·p                            (when weightDecay ≠ 0)
+/// b = g on the first step, else momentum·b + (1 − dampening)·g   (when momentum ≠ 0)
+/// g = nesterov ? g + momentum·b : b
+/// p = p − lr·g
+/// </code>
+/// Each line rounds to float32 as PyTorch's CPU kernels do (additions with a factor are fused multiply-adds).
+/// </summary>
+public sealed class SGD : Optimizer<SgdParamGroup>
+{
+    private static readonly IReadOnlySet<string> Keys = new HashSet<string> { "momentum_buffer" };
+
+    /// <param name="parameters">The tensors to optimize (one group).</param>
+    /// <param name="lr">Learning rate, ≥ 0.</param>
+    /// <param name="momentum">Momentum factor, ≥ 0.</param>
+    /// <param name="dampening">Dampening of the momentum.</param>
+    /// <param name="weightDecay">L2 penalty added to the gradient, ≥ 0.</param>
+    /// <param name="nesterov">Nesterov momentum; requires momentum &gt; 0 and dampening 0.</param>
+    public SGD(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
+        : base("SGD", parameters, new SgdParamGroup { Lr = lr, Momentum = momentum, Dampening = dampening, WeightDecay = weightDecay, Nesterov = nesterov })
+    {
+    }
+
+    private protected override IReadOnlySet<string> StateKeys => Keys;
+
+    private protected override void Update(SgdParamGroup group, int[] shape, Span<float> param, ReadOnlySpan<float> grad, Dictionary<string, Tensor> state)
+    {
+        ReadOnlySpan<float> d = grad;
+        if (group.WeightDecay != 0)
+        {
+            var decayed = new float[param.Length];
+            TensorPrimitives.FusedMultiplyAdd(param, (float)group.WeightDecay, grad, decayed);
+            d = decayed;
+        }
+        if (group.Momentum != 0)
+        {
+            if (!state.TryGetValue("momentum_buffer", out var bufTensor))
+                state["momentum_buffer"] = bufTensor = Tensor.FromArray(d.ToArray(), shape);
+            else
+            {
+                var b = bufTensor.Span;
+                TensorPrimitives.Multiply(b, (float)group.Momentum, b);
+                TensorPrimitives.FusedMultiplyAdd(d, (float)(1 - group.Dampening), b, b);
+            }
+            var buf = bufTensor.Span;
+            if (group.Nesterov)
+            {
+                var nesterov = new float[param.Length];
+                TensorPrimitives.FusedMultiplyAdd(buf, (float)group.Momentum, d, nesterov);
+                d = nesterov;
+            }
+            else d = buf;
+        }
+        TensorPrimitives.FusedMultiplyAdd(d, (float)-group.Lr, param, param);
+    }
+}
