@@ -12,6 +12,7 @@ case machinery come from gen_golden.py; loss.json.gz uses its case layout (FORMA
 Deterministic like gen_golden.py: re-running rewrites byte-identical files.
 """
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -214,10 +215,9 @@ def repeat_until(fam, count, make):
 
 def gen_loss(fam):
     rng = fam.rng
-    for i in range(200):
-        class_case(fam, rng, "cross_entropy", CLASS_KINDS[i % len(CLASS_KINDS)])
-    for i in range(80):
-        class_case(fam, rng, "nll_loss", CLASS_KINDS[i % len(CLASS_KINDS)])
+    kinds = itertools.cycle(CLASS_KINDS)
+    repeat_until(fam, 200, lambda: class_case(fam, rng, "cross_entropy", next(kinds)))
+    repeat_until(fam, 80, lambda: class_case(fam, rng, "nll_loss", next(kinds)))
     repeat_until(fam, 80, lambda: bce_case(fam, rng))
     repeat_until(fam, 60, lambda: mse_case(fam, rng))
     repeat_until(fam, 60, lambda: dice_case(fam, rng))

@@ -62,7 +62,7 @@ public static partial class F
 
     private static Tensor NllLossCore(Tensor input, LongTensor target, Tensor? weight, long ignoreIndex, LossReduction red, ClassTargets geo)
     {
-        var x = input.Contiguous().Detach().Span;
+        var x = input.Detach().Contiguous().Span;
         var t = target.ToArray();
         var w = weight?.ToArray();
         var perPosition = new float[t.Length];

@@ -12,6 +12,7 @@ public static partial class F
     /// dice_c = (2·Σ p_c·t_c·m + smooth) / (Σ p_c·m + Σ t_c·m + smooth)
     /// loss   = mean over c of (1 − dice_c)
     /// </code>
+    /// All C classes enter the mean, also one equal to an in-range ignoreIndex (its t is then zero everywhere).
     /// A 0-dim tensor, differentiable with respect to input. Targets outside [0, C) other than ignoreIndex raise
     /// ArgumentException.
     /// </summary>

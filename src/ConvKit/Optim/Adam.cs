@@ -7,8 +7,11 @@ public sealed class AdamParamGroup : ParamGroup, IMomentumParamGroup
 {
     /// <summary>Decay rates of the first and second moment averages (<c>betas</c>), each in [0, 1).</summary>
     public (double Beta1, double Beta2) Betas { get; set; }
+    /// <summary>Added to the denominator for numerical stability (<c>eps</c>), ≥ 0.</summary>
     public double Eps { get; set; }
+    /// <summary>L2 penalty (Adam) or decoupled decay rate (AdamW) (<c>weight_decay</c>), ≥ 0.</summary>
     public double WeightDecay { get; set; }
+    /// <summary>Normalise by the running maximum of the second moment (<c>amsgrad</c>).</summary>
     public bool Amsgrad { get; set; }
 
     /// <summary>β1, the momentum <see cref="OneCycleLR"/> cycles.</summary>

@@ -17,6 +17,7 @@ public abstract class LRScheduler
         Optimizer = optimizer;
     }
 
+    /// <summary>The optimizer whose groups' lrs this scheduler sets.</summary>
     public Optimizer Optimizer { get; }
 
     /// <summary>Number of <see cref="Step"/> calls after the constructor's (<c>last_epoch</c>); 0 right after construction.</summary>

@@ -5,7 +5,8 @@ namespace ConvKit.Optim;
 /// PyTorch's <c>{'state': {...}, 'param_groups': [...]}</c>. Plain data (System.Text.Json round-trips it exactly).
 /// </summary>
 /// <param name="State">Per-parameter state by parameter index over all groups, e.g. "momentum_buffer" (SGD) or
-/// "step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq" (Adam, AdamW). Parameters never stepped have no entry.</param>
+/// "step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq" (Adam, AdamW; step is a 0-dim float32 count, as in PyTorch 1.13).
+/// Parameters never stepped have no entry.</param>
 /// <param name="ParamGroups">Each group's parameter indices and hyper-parameters.</param>
 public sealed record OptimizerState(
     IReadOnlyDictionary<int, IReadOnlyDictionary<string, StateTensor>> State,

@@ -71,5 +71,6 @@ public abstract class ParamGroup
 /// </summary>
 public interface IMomentumParamGroup
 {
+    /// <summary>The momentum factor (SGD's momentum, Adam's β1).</summary>
     double Momentum { get; set; }
 }

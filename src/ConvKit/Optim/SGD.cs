@@ -5,9 +5,13 @@ namespace ConvKit.Optim;
 /// <summary>Hyper-parameters of an <see cref="SGD"/> group.</summary>
 public sealed class SgdParamGroup : ParamGroup, IMomentumParamGroup
 {
+    /// <summary>Momentum factor (<c>momentum</c>), ≥ 0; 0 turns momentum off.</summary>
     public double Momentum { get; set; }
+    /// <summary>Dampening of the momentum (<c>dampening</c>).</summary>
     public double Dampening { get; set; }
+    /// <summary>L2 penalty added to the gradient (<c>weight_decay</c>), ≥ 0.</summary>
     public double WeightDecay { get; set; }
+    /// <summary>Nesterov momentum (<c>nesterov</c>); requires momentum &gt; 0 and dampening 0.</summary>
     public bool Nesterov { get; set; }
 
     private protected override IEnumerable<Option> Options =>
