@@ -47,14 +47,18 @@ internal static class TrainCommand
                 var test = FashionMnist.Load(dir, train: false).Normalize(FashionMnist.Mean, FashionMnist.Std);
                 if (parse.GetValue(limit) is int n && n < train.Count)
                     train = new TensorDataset(train.Images.Narrow(0, 0, n).Contiguous(), LongTensor.FromArray(train.Labels.ToArray()[..n], n));
-                Module net = parse.GetValue(model) switch
-                {
-                    "se-cnn" => Seeded(r.Seed, () => new SmallSECnn()),
-                    var m => throw new ArgumentException($"unknown model '{m}'; available: se-cnn"),
-                };
+                // One generator initialises the model and then shuffles, as torch.manual_seed(seed) does in a PyTorch script.
+                var generator = new Generator(r.Seed);
+                Module net;
+                using (Generator.Use(generator))
+                    net = parse.GetValue(model) switch
+                    {
+                        "se-cnn" => new SmallSECnn(),
+                        var m => throw new ArgumentException($"unknown model '{m}'; available: se-cnn"),
+                    };
                 Console.WriteLine($"convkit train: {parse.GetValue(model)} on fashion-mnist ({train.Count} train / {test.Count} test images), " +
                                   $"{net.ParameterCount():N0} parameters, {Engine.Threads} threads, recipe {r}");
-                var results = new ClassifierTrainer(net, r, Console.WriteLine).Fit(train, test);
+                var results = new ClassifierTrainer(net, r, Console.WriteLine).Fit(train, test, generator);
                 Console.WriteLine($"final test accuracy {results[^1].TestAccuracy:P2}, median epoch {Median(results.Select(e => e.TrainSeconds)):F1} s");
                 return 0;
             }
@@ -65,11 +69,6 @@ internal static class TrainCommand
             }
         });
         return cmd;
-    }
-
-    private static Module Seeded(ulong seed, Func<Module> build)
-    {
-        using (Generator.Use(new Generator(seed))) return build();
     }
 
     private static double Median(IEnumerable<double> values)

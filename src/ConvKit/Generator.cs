@@ -141,15 +141,19 @@ public sealed class Generator
                 dst[i] = UniformDoubleUnlocked() < p ? 1f : 0f;
     }
 
-    /// <summary>A random permutation of 0..n-1 (Fisher-Yates), for seeded shuffling.</summary>
+    /// <summary>
+    /// A random permutation of 0..n−1 drawn as <c>torch.randperm(n, generator=g)</c> does on the CPU (a forward
+    /// Fisher–Yates with <c>random() % (n − i)</c>), so the same seed shuffles data in PyTorch's order.
+    /// </summary>
     public int[] Permutation(int n)
     {
+        if (n < 0) throw new ArgumentException($"Permutation: n must be non-negative, got {n}");
         var p = Enumerable.Range(0, n).ToArray();
         lock (_lock)
-            for (int i = n - 1; i > 0; i--)
+            for (int i = 0; i < n - 1; i++)
             {
-                int j = (int)(UniformDoubleUnlocked() * (i + 1));
-                (p[i], p[j]) = (p[j], p[i]);
+                int z = (int)(NextUInt32Unlocked() % (uint)(n - i));
+                (p[i], p[z + i]) = (p[z + i], p[i]);
             }
         return p;
     }

@@ -94,8 +94,43 @@ def bn_cumulative():
     return {"seeds": [880000, 880001, 880002], "outputs": outs, "state": {k: t(v) for k, v in bn.state_dict().items()}}
 
 
+class SmallConvNet(nn.Module):
+    """The three-step optimizer check's network: conv-BN-ReLU-maxpool, conv, global pool, linear."""
+    def __init__(self):
+        super().__init__()
+        self.f = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                               nn.Conv2d(4, 6, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 3))
+
+    def forward(self, x):
+        return self.f(x)
+
+
+def optimizer_steps():
+    """Three steps of a small conv net from torch.manual_seed(3) weights on seeded batches, per optimizer."""
+    configs = [("sgd", dict(lr=0.1, momentum=0.9, weight_decay=1e-3)), ("sgd_nesterov", dict(lr=0.05, momentum=0.9, nesterov=True)),
+               ("adam", dict(lr=0.01, weight_decay=1e-3)), ("adamw", dict(lr=0.01, weight_decay=0.05))]
+    out = []
+    for name, kw in configs:
+        torch.manual_seed(3)
+        m = SmallConvNet()
+        cls = {"sgd": torch.optim.SGD, "sgd_nesterov": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[name]
+        opt = cls(m.parameters(), **kw)
+        losses = []
+        for step in range(3):
+            x = seeded((8, 1, 10, 10), 990000 + 10 * step)
+            y = torch.tensor([int(v) for v in (torch.tensor(prng(8, 990001 + 10 * step, 0, 3)).floor().tolist())], dtype=torch.long)
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(m(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(float(loss))
+        out.append({"optimizer": name, "kwargs": kw, "losses": losses, "state": {k: t(v) for k, v in m.state_dict().items()}})
+    return out
+
+
 def main():
-    data = {"torch": torch.__version__, "init": init_cases(), "smallsecnn": smallsecnn(), "bn_cumulative": bn_cumulative()}
+    data = {"torch": torch.__version__, "init": init_cases(), "smallsecnn": smallsecnn(), "bn_cumulative": bn_cumulative(),
+            "optimizer_steps": optimizer_steps()}
     path = ROOT / "tests" / "ConvKit.Tests" / "Fixtures" / "nn" / "nn.json"
     path.write_text(json.dumps(data, separators=(",", ":")))
     print(f"wrote {path} ({path.stat().st_size} bytes)")

@@ -17,9 +17,14 @@ public sealed class ClassifierTrainer(Module model, ClassifierRecipe recipe, Act
 {
     private readonly Action<string> _log = log ?? (_ => { });
 
-    public IReadOnlyList<EpochResult> Fit(TensorDataset train, TensorDataset test, Action<EpochResult>? onEpoch = null)
+    /// <summary>
+    /// Trains for the recipe's epochs. <paramref name="shuffle"/> draws each epoch's order (torch.randperm's stream);
+    /// pass the generator that initialised the model to continue its stream exactly as a PyTorch script using the
+    /// global generator does. Default: a new generator seeded with the recipe's seed.
+    /// </summary>
+    public IReadOnlyList<EpochResult> Fit(TensorDataset train, TensorDataset test, Generator? shuffle = null, Action<EpochResult>? onEpoch = null)
     {
-        var generator = new Generator(recipe.Seed);
+        var generator = shuffle ?? new Generator(recipe.Seed);
         var augmented = train.WithTransform(Augmentation(), new Generator(recipe.Seed + 1));
         var loader = new DataLoader(augmented, recipe.BatchSize, shuffle: true, generator: generator);
         var parameters = model.Parameters().Cast<Tensor>().ToList();

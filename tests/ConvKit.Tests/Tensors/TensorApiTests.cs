@@ -96,3 +96,16 @@ public class TensorApiTests
         Assert.Contains("must match", ex.Message);
     }
 }
+
+public class GeneratorPermutationTests
+{
+    [Fact]
+    public void PermutationReproducesTorchRandperm()
+    {
+        // torch.manual_seed(0); torch.randperm(10); torch.randperm(5) — and a generator seeded 7 with n = 70000.
+        var g = new Generator(0);
+        Assert.Equal(new[] { 4, 1, 7, 5, 3, 9, 0, 8, 6, 2 }, g.Permutation(10));
+        Assert.Equal(new[] { 3, 2, 4, 0, 1 }, g.Permutation(5));
+        Assert.Equal(new[] { 1615, 67841, 41431, 64002, 60887, 55472, 15651, 67971 }, new Generator(7).Permutation(70000).Take(8));
+    }
+}
