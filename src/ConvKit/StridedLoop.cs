@@ -66,6 +66,7 @@ internal static class StridedLoop
         Rows(src.Sizes, src.Strides, src.Offset, dst.Strides, dst.Offset, zero, 0, (oa, ob, _, n, stA, stB, _) =>
         {
             if (stA == 1 && stB == 1) { Array.Copy(s, oa, d, ob, n); return; }
+            if (stA == 0 && stB == 1) { d.AsSpan(ob, n).Fill(s[oa]); return; }
             for (int i = 0; i < n; i++) d[ob + i * stB] = s[oa + i * stA];
         });
     }

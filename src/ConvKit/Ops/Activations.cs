@@ -6,7 +6,7 @@ public static partial class F
     public static Tensor Relu(Tensor input)
     {
         var y = Elementwise.Binary<MaxOp>(input, Tensor.Scalar(0f), "relu");
-        return Autograd.Record(y, input, g => g * y.Gt(0f));
+        return Autograd.Record(y, input, g => Elementwise.Binary<PassIfPositiveOp>(g, y, "relu_backward"));
     }
 
     /// <summary>x for x ≥ 0, slope·x otherwise, as <c>torch.nn.functional.leaky_relu</c>. Any shape.</summary>

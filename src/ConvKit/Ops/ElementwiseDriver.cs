@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace ConvKit;
@@ -123,21 +125,66 @@ internal struct MinOp : IBinaryOp
     public static void Apply(float a, ReadOnlySpan<float> b, Span<float> d) => TensorPrimitives.Min(b, a, d);
 }
 
-/// <summary>Comparison producing a 0/1 float mask; TCmp decides the relation.</summary>
+/// <summary>Comparison producing a 0/1 float mask; TCmp decides the relation. Vectorised with Vector&lt;float&gt; masks.</summary>
 internal struct CompareOp<TCmp> : IBinaryOp where TCmp : ICompare
 {
     public static float Apply(float a, float b) => TCmp.Test(a, b) ? 1f : 0f;
-    public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a[i], b[i]); }
-    public static void Apply(ReadOnlySpan<float> a, float b, Span<float> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a[i], b); }
-    public static void Apply(float a, ReadOnlySpan<float> b, Span<float> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a, b[i]); }
+    public static void Apply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> d) => Select<TCmp>(a, b, Ones, d);
+    public static void Apply(ReadOnlySpan<float> a, float b, Span<float> d) => SelectScalar<TCmp>(a, b, Ones, d, scalarFirst: false);
+    public static void Apply(float a, ReadOnlySpan<float> b, Span<float> d) => SelectScalar<TCmp>(b, a, Ones, d, scalarFirst: true);
+
+    private static ReadOnlySpan<float> Ones => default;
+
+    /// <summary>d = cmp(a, b) ? pass : 0, where an empty <paramref name="pass"/> means 1.</summary>
+    internal static void Select<TC>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> pass, Span<float> d) where TC : ICompare
+    {
+        ref float ra = ref MemoryMarshal.GetReference(a), rb = ref MemoryMarshal.GetReference(b);
+        ref float rp = ref MemoryMarshal.GetReference(pass), rd = ref MemoryMarshal.GetReference(d);
+        bool ones = pass.IsEmpty;
+        nuint i = 0, n = (nuint)d.Length, w = (nuint)Vector<float>.Count;
+        for (; i + w <= n; i += w)
+        {
+            var m = TC.Mask(Vector.LoadUnsafe(ref ra, i), Vector.LoadUnsafe(ref rb, i));
+            Vector.ConditionalSelect(m, ones ? Vector<float>.One : Vector.LoadUnsafe(ref rp, i), Vector<float>.Zero).StoreUnsafe(ref rd, i);
+        }
+        for (int k = (int)i; k < d.Length; k++) d[k] = TC.Test(a[k], b[k]) ? (ones ? 1f : pass[k]) : 0f;
+    }
+
+    internal static void SelectScalar<TC>(ReadOnlySpan<float> a, float b, ReadOnlySpan<float> pass, Span<float> d, bool scalarFirst) where TC : ICompare
+    {
+        ref float ra = ref MemoryMarshal.GetReference(a), rp = ref MemoryMarshal.GetReference(pass), rd = ref MemoryMarshal.GetReference(d);
+        bool ones = pass.IsEmpty;
+        var vb = new Vector<float>(b);
+        nuint i = 0, n = (nuint)d.Length, w = (nuint)Vector<float>.Count;
+        for (; i + w <= n; i += w)
+        {
+            var va = Vector.LoadUnsafe(ref ra, i);
+            var m = scalarFirst ? TC.Mask(vb, va) : TC.Mask(va, vb);
+            Vector.ConditionalSelect(m, ones ? Vector<float>.One : Vector.LoadUnsafe(ref rp, i), Vector<float>.Zero).StoreUnsafe(ref rd, i);
+        }
+        for (int k = (int)i; k < d.Length; k++) d[k] = (scalarFirst ? TC.Test(b, a[k]) : TC.Test(a[k], b)) ? (ones ? 1f : pass[k]) : 0f;
+    }
 }
 
-internal interface ICompare { static abstract bool Test(float a, float b); }
-internal struct Gt : ICompare { public static bool Test(float a, float b) => a > b; }
-internal struct Ge : ICompare { public static bool Test(float a, float b) => a >= b; }
-internal struct Lt : ICompare { public static bool Test(float a, float b) => a < b; }
-internal struct Le : ICompare { public static bool Test(float a, float b) => a <= b; }
-internal struct Eq : ICompare { public static bool Test(float a, float b) => a == b; }
+internal interface ICompare
+{
+    static abstract bool Test(float a, float b);
+    static abstract Vector<float> Mask(Vector<float> a, Vector<float> b);
+}
+internal struct Gt : ICompare { public static bool Test(float a, float b) => a > b; public static Vector<float> Mask(Vector<float> a, Vector<float> b) => Vector.GreaterThan<float>(a, b); }
+internal struct Ge : ICompare { public static bool Test(float a, float b) => a >= b; public static Vector<float> Mask(Vector<float> a, Vector<float> b) => Vector.GreaterThanOrEqual<float>(a, b); }
+internal struct Lt : ICompare { public static bool Test(float a, float b) => a < b; public static Vector<float> Mask(Vector<float> a, Vector<float> b) => Vector.LessThan<float>(a, b); }
+internal struct Le : ICompare { public static bool Test(float a, float b) => a <= b; public static Vector<float> Mask(Vector<float> a, Vector<float> b) => Vector.LessThanOrEqual<float>(a, b); }
+internal struct Eq : ICompare { public static bool Test(float a, float b) => a == b; public static Vector<float> Mask(Vector<float> a, Vector<float> b) => Vector.Equals<float>(a, b); }
+
+/// <summary>g where y &gt; 0, else 0: the fused backward of ReLU (one pass, no mask tensor).</summary>
+internal struct PassIfPositiveOp : IBinaryOp
+{
+    public static float Apply(float g, float y) => y > 0 ? g : 0f;
+    public static void Apply(ReadOnlySpan<float> g, ReadOnlySpan<float> y, Span<float> d) => CompareOp<Gt>.SelectScalar<Gt>(y, 0f, g, d, scalarFirst: false);
+    public static void Apply(ReadOnlySpan<float> g, float y, Span<float> d) { if (y > 0) g.CopyTo(d); else d.Clear(); }
+    public static void Apply(float g, ReadOnlySpan<float> y, Span<float> d) { for (int i = 0; i < d.Length; i++) d[i] = y[i] > 0 ? g : 0f; }
+}
 
 internal struct ExpOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Exp(x, d); }
 internal struct LogOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Log(x, d); }

@@ -83,6 +83,12 @@ public static partial class F
         if (divisorOverride == 0) throw new ArgumentException($"{op}: divisor must be not zero");
         var (x, unbatched) = PoolInput(input, op);
         var p = PoolGeometry(x, kernelSize, stride ?? kernelSize, padding ?? 0, 1, ceilMode, op);
+        if (p.OutH == 1 && p.OutW == 1 && p.KH == p.H && p.KW == p.W && p.PadH == 0 && p.PadW == 0 && divisorOverride is null)
+        {
+            // A window covering the whole plane (the squeeze of SE blocks) is a mean: the strided sum and a broadcast backward.
+            var mean = x.Mean([2, 3], keepDim: true);
+            return unbatched ? mean.Squeeze(0) : mean;
+        }
         var y = Tensor.Empty(x.Sizes[0], x.Sizes[1], p.OutH, p.OutW);
         ReferencePool.AvgPool<float>(x.Contiguous().Span, y.Span, p, countIncludePad, divisorOverride);
         var r = Autograd.Record(y, x, g =>
@@ -109,6 +115,11 @@ public static partial class F
     public static Tensor AdaptiveAvgPool2d(Tensor input, Pair outputSize)
     {
         var (x, unbatched, oh, ow) = AdaptiveInput(input, outputSize, "adaptive_avg_pool2d");
+        if (oh == 1 && ow == 1)
+        {
+            var mean = x.Mean([2, 3], keepDim: true);
+            return unbatched ? mean.Squeeze(0) : mean;
+        }
         int planes = x.Sizes[0] * x.Sizes[1], h = x.Sizes[2], w = x.Sizes[3];
         var y = Tensor.Empty(x.Sizes[0], x.Sizes[1], oh, ow);
         ReferencePool.AdaptiveAvgPool<float>(x.Contiguous().Span, y.Span, planes, h, w, oh, ow);

@@ -10,38 +10,59 @@ internal static unsafe class CpuPool
 {
     public static void MaxPool(ReadOnlySpan<float> x, Span<float> y, Span<long> indices, Pool2dParams p)
     {
+        int H = p.H, W = p.W, OH = p.OutH, OW = p.OutW, KH = p.KH, KW = p.KW, SH = p.StrideH, SW = p.StrideW;
+        int PH = p.PadH, PW = p.PadW, DH = p.DilationH, DW = p.DilationW, inPlane = p.InPlane, outPlane = p.OutPlane;
+        // The common 2×2, stride-2, unpadded pool whose windows all fit: four loads, no clipping.
+        bool twoByTwo = KH == 2 && KW == 2 && SH == 2 && SW == 2 && PH == 0 && PW == 0 && DH == 1 && DW == 1 && 2 * OH <= H && 2 * OW <= W;
         fixed (float* px = x, py = y)
         fixed (long* pi = indices)
         {
             nint xs = (nint)px, ys = (nint)py, ids = (nint)pi;
             Parallelism.For(p.Planes, c =>
             {
-                float* plane = (float*)xs + (long)c * p.InPlane;
-                float* outp = (float*)ys + (long)c * p.OutPlane;
-                long* outi = (long*)ids + (long)c * p.OutPlane;
-                for (int oh = 0; oh < p.OutH; oh++)
+                float* plane = (float*)xs + (long)c * inPlane;
+                float* outp = (float*)ys + (long)c * outPlane;
+                long* outi = (long*)ids + (long)c * outPlane;
+                for (int oh = 0; oh < OH; oh++)
                 {
-                    int h0 = oh * p.StrideH - p.PadH;
-                    int h1 = Math.Min(h0 + (p.KH - 1) * p.DilationH + 1, p.H);
-                    while (h0 < 0) h0 += p.DilationH;
-                    for (int ow = 0; ow < p.OutW; ow++)
+                    if (twoByTwo)
                     {
-                        int w0 = ow * p.StrideW - p.PadW;
-                        int w1 = Math.Min(w0 + (p.KW - 1) * p.DilationW + 1, p.W);
-                        while (w0 < 0) w0 += p.DilationW;
-                        long best = (long)h0 * p.W + w0;
-                        float max = float.NegativeInfinity;
-                        for (int ih = h0; ih < h1; ih += p.DilationH)
+                        float* r0 = plane + (long)(2 * oh) * W;
+                        float* r1 = r0 + W;
+                        for (int ow = 0; ow < OW; ow++)
                         {
-                            float* row = plane + (long)ih * p.W;
-                            for (int iw = w0; iw < w1; iw += p.DilationW)
+                            int iw = 2 * ow;
+                            long best = (long)(2 * oh) * W + iw;
+                            float max = r0[iw];
+                            if (r0[iw + 1] > max || float.IsNaN(r0[iw + 1])) { max = r0[iw + 1]; best += 1; }
+                            if (r1[iw] > max || float.IsNaN(r1[iw])) { max = r1[iw]; best = (long)(2 * oh + 1) * W + iw; }
+                            if (r1[iw + 1] > max || float.IsNaN(r1[iw + 1])) { max = r1[iw + 1]; best = (long)(2 * oh + 1) * W + iw + 1; }
+                            outp[oh * OW + ow] = max;
+                            outi[oh * OW + ow] = best;
+                        }
+                        continue;
+                    }
+                    int h0 = oh * SH - PH;
+                    int h1 = Math.Min(h0 + (KH - 1) * DH + 1, H);
+                    while (h0 < 0) h0 += DH;
+                    for (int ow = 0; ow < OW; ow++)
+                    {
+                        int w0 = ow * SW - PW;
+                        int w1 = Math.Min(w0 + (KW - 1) * DW + 1, W);
+                        while (w0 < 0) w0 += DW;
+                        long best = (long)h0 * W + w0;
+                        float max = float.NegativeInfinity;
+                        for (int ih = h0; ih < h1; ih += DH)
+                        {
+                            float* row = plane + (long)ih * W;
+                            for (int iw = w0; iw < w1; iw += DW)
                             {
                                 float v = row[iw];
-                                if (v > max || float.IsNaN(v)) { max = v; best = (long)ih * p.W + iw; }
+                                if (v > max || float.IsNaN(v)) { max = v; best = (long)ih * W + iw; }
                             }
                         }
-                        outp[oh * p.OutW + ow] = max;
-                        outi[oh * p.OutW + ow] = best;
+                        outp[oh * OW + ow] = max;
+                        outi[oh * OW + ow] = best;
                     }
                 }
             });
