@@ -97,8 +97,40 @@ internal static unsafe class Im2ColGemmConv
         }
     }
 
+    /// <summary>
+    /// The adjoint as a forward correlation, possible for stride 1: x = corr(y, w flipped in space with in/out channels
+    /// swapped, padding dilation·(K − 1) − padding). It replaces col2im's scattered adds with im2col's block copies.
+    /// </summary>
+    private static Conv2dParams? FlippedForward(Conv2dParams p)
+    {
+        int pt = p.DilationH * (p.KH - 1) - p.PadTop, pl = p.DilationW * (p.KW - 1) - p.PadLeft;
+        if (p.StrideH != 1 || p.StrideW != 1 || pt < 0 || pl < 0) return null;
+        return p with { CIn = p.COut, H = p.OutH, W = p.OutW, COut = p.CIn, PadTop = pt, PadLeft = pl, OutH = p.H, OutW = p.W };
+    }
+
+    /// <summary>w [COut, CIn/g, KH, KW] → [CIn, COut/g, KH, KW] flipped in both spatial axes, per group.</summary>
+    private static float[] FlipWeight(ReadOnlySpan<float> w, Conv2dParams p)
+    {
+        int cig = p.CInPerGroup, cog = p.COutPerGroup, k = p.KH * p.KW;
+        var f = new float[w.Length];
+        for (int g = 0; g < p.Groups; g++)
+        for (int co = 0; co < cog; co++)
+        for (int ci = 0; ci < cig; ci++)
+        {
+            var src = w.Slice(((g * cog + co) * cig + ci) * k, k);
+            var dst = f.AsSpan(((g * cig + ci) * cog + co) * k, k);
+            for (int t = 0; t < k; t++) dst[k - 1 - t] = src[t];
+        }
+        return f;
+    }
+
     public static void Adjoint(ReadOnlySpan<float> y, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> x, Conv2dParams p)
     {
+        if (FlippedForward(p) is { } flipped)
+        {
+            Forward(y, FlipWeight(w, p), bias, x, flipped);
+            return;
+        }
         int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup;
         fixed (float* px = x, pw = w, py = y)
         {
