@@ -554,6 +554,7 @@ internal static unsafe class Gemm
             Sse.Prefetch0(q); Sse.Prefetch0(q + 60);
         }
         int p = 0;
+        // Unrolled by hand on purpose: a helper taking the 12 accumulators by ref would force them out of registers.
         for (; p + 4 <= kc; p += 4)
         {
             Vector256<float> b0, b1, t;
