@@ -1,0 +1,136 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ConvKit.Kernels.Cpu;
+
+/// <summary>The MR×NR register micro-kernels: AVX2/FMA and the portable Vector&lt;T&gt; fallback.</summary>
+internal static unsafe partial class Gemm
+{
+    // ---------------------------------------------------------------- micro-kernels
+
+    /// 6×16 AVX2+FMA micro-kernel: C[0:6, 0:16] (=|+=) Apack(kc×6)ᵀ · Bpack(kc×16).
+    /// a: kc×MR sliver, b: kc×NR sliver (both packed, 32-byte aligned), c: row stride ldc.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void KernelFma(int kc, float* a, float* b, float* c, int ldc, bool add)
+    {
+        Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero;
+        Vector256<float> c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero;
+        Vector256<float> c20 = Vector256<float>.Zero, c21 = Vector256<float>.Zero;
+        Vector256<float> c30 = Vector256<float>.Zero, c31 = Vector256<float>.Zero;
+        Vector256<float> c40 = Vector256<float>.Zero, c41 = Vector256<float>.Zero;
+        Vector256<float> c50 = Vector256<float>.Zero, c51 = Vector256<float>.Zero;
+
+        {
+            // Pull the C tile toward L1 while the k loop runs (a row may straddle two lines).
+            byte* q = (byte*)c;
+            nint ld = (nint)ldc * sizeof(float);
+            Sse.Prefetch0(q); Sse.Prefetch0(q + 60); q += ld;
+            Sse.Prefetch0(q); Sse.Prefetch0(q + 60); q += ld;
+            Sse.Prefetch0(q); Sse.Prefetch0(q + 60); q += ld;
+            Sse.Prefetch0(q); Sse.Prefetch0(q + 60); q += ld;
+            Sse.Prefetch0(q); Sse.Prefetch0(q + 60); q += ld;
+            Sse.Prefetch0(q); Sse.Prefetch0(q + 60);
+        }
+        int p = 0;
+        // Unrolled by hand on purpose: a helper taking the 12 accumulators by ref would force them out of registers.
+        for (; p + 4 <= kc; p += 4)
+        {
+            Vector256<float> b0, b1, t;
+            b0 = Avx.LoadVector256(b + 0); b1 = Avx.LoadVector256(b + 8);
+            t = Avx.BroadcastScalarToVector256(a + 0); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
+            t = Avx.BroadcastScalarToVector256(a + 1); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
+            t = Avx.BroadcastScalarToVector256(a + 2); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
+            t = Avx.BroadcastScalarToVector256(a + 3); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
+            t = Avx.BroadcastScalarToVector256(a + 4); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
+            t = Avx.BroadcastScalarToVector256(a + 5); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
+            b0 = Avx.LoadVector256(b + 16); b1 = Avx.LoadVector256(b + 24);
+            t = Avx.BroadcastScalarToVector256(a + 6); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
+            t = Avx.BroadcastScalarToVector256(a + 7); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
+            t = Avx.BroadcastScalarToVector256(a + 8); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
+            t = Avx.BroadcastScalarToVector256(a + 9); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
+            t = Avx.BroadcastScalarToVector256(a + 10); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
+            t = Avx.BroadcastScalarToVector256(a + 11); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
+            b0 = Avx.LoadVector256(b + 32); b1 = Avx.LoadVector256(b + 40);
+            t = Avx.BroadcastScalarToVector256(a + 12); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
+            t = Avx.BroadcastScalarToVector256(a + 13); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
+            t = Avx.BroadcastScalarToVector256(a + 14); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
+            t = Avx.BroadcastScalarToVector256(a + 15); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
+            t = Avx.BroadcastScalarToVector256(a + 16); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
+            t = Avx.BroadcastScalarToVector256(a + 17); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
+            b0 = Avx.LoadVector256(b + 48); b1 = Avx.LoadVector256(b + 56);
+            t = Avx.BroadcastScalarToVector256(a + 18); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
+            t = Avx.BroadcastScalarToVector256(a + 19); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
+            t = Avx.BroadcastScalarToVector256(a + 20); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
+            t = Avx.BroadcastScalarToVector256(a + 21); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
+            t = Avx.BroadcastScalarToVector256(a + 22); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
+            t = Avx.BroadcastScalarToVector256(a + 23); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
+            a += 4 * MR; b += 4 * NR;
+        }
+        for (; p < kc; p++)
+        {
+            Vector256<float> b0 = Avx.LoadVector256(b);
+            Vector256<float> b1 = Avx.LoadVector256(b + 8);
+            Vector256<float> t;
+            t = Avx.BroadcastScalarToVector256(a + 0); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
+            t = Avx.BroadcastScalarToVector256(a + 1); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
+            t = Avx.BroadcastScalarToVector256(a + 2); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
+            t = Avx.BroadcastScalarToVector256(a + 3); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
+            t = Avx.BroadcastScalarToVector256(a + 4); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
+            t = Avx.BroadcastScalarToVector256(a + 5); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
+            a += MR; b += NR;
+        }
+
+        float* c0 = c, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+        if (add)
+        {
+            c00 = Avx.Add(c00, Avx.LoadVector256(c0)); c01 = Avx.Add(c01, Avx.LoadVector256(c0 + 8));
+            c10 = Avx.Add(c10, Avx.LoadVector256(c1)); c11 = Avx.Add(c11, Avx.LoadVector256(c1 + 8));
+            c20 = Avx.Add(c20, Avx.LoadVector256(c2)); c21 = Avx.Add(c21, Avx.LoadVector256(c2 + 8));
+            c30 = Avx.Add(c30, Avx.LoadVector256(c3)); c31 = Avx.Add(c31, Avx.LoadVector256(c3 + 8));
+            c40 = Avx.Add(c40, Avx.LoadVector256(c4)); c41 = Avx.Add(c41, Avx.LoadVector256(c4 + 8));
+            c50 = Avx.Add(c50, Avx.LoadVector256(c5)); c51 = Avx.Add(c51, Avx.LoadVector256(c5 + 8));
+        }
+        Avx.Store(c0, c00); Avx.Store(c0 + 8, c01);
+        Avx.Store(c1, c10); Avx.Store(c1 + 8, c11);
+        Avx.Store(c2, c20); Avx.Store(c2 + 8, c21);
+        Avx.Store(c3, c30); Avx.Store(c3 + 8, c31);
+        Avx.Store(c4, c40); Avx.Store(c4 + 8, c41);
+        Avx.Store(c5, c50); Avx.Store(c5 + 8, c51);
+    }
+
+    /// Portable micro-kernel (Vector128, any ISA; software fallback where not accelerated).
+    /// Same packed layout as <see cref="KernelFma"/>; processes the 6×16 tile as three
+    /// 2×16 strips so 8 accumulators + 4 B vectors fit in 16 SSE/NEON registers.
+    private static void KernelPortable(int kc, float* a, float* b, float* c, int ldc, bool add)
+    {
+        for (int i = 0; i < MR; i += 2)
+        {
+            Vector128<float> x0 = Vector128<float>.Zero, x1 = Vector128<float>.Zero;
+            Vector128<float> x2 = Vector128<float>.Zero, x3 = Vector128<float>.Zero;
+            Vector128<float> y0 = Vector128<float>.Zero, y1 = Vector128<float>.Zero;
+            Vector128<float> y2 = Vector128<float>.Zero, y3 = Vector128<float>.Zero;
+            float* ap = a + i;
+            float* bp = b;
+            for (int p = 0; p < kc; p++)
+            {
+                Vector128<float> b0 = Vector128.Load(bp), b1 = Vector128.Load(bp + 4);
+                Vector128<float> b2 = Vector128.Load(bp + 8), b3 = Vector128.Load(bp + 12);
+                Vector128<float> s = Vector128.Create(ap[0]);
+                x0 += s * b0; x1 += s * b1; x2 += s * b2; x3 += s * b3;
+                s = Vector128.Create(ap[1]);
+                y0 += s * b0; y1 += s * b1; y2 += s * b2; y3 += s * b3;
+                ap += MR; bp += NR;
+            }
+            float* r0 = c + (long)i * ldc, r1 = r0 + ldc;
+            if (add)
+            {
+                x0 += Vector128.Load(r0); x1 += Vector128.Load(r0 + 4); x2 += Vector128.Load(r0 + 8); x3 += Vector128.Load(r0 + 12);
+                y0 += Vector128.Load(r1); y1 += Vector128.Load(r1 + 4); y2 += Vector128.Load(r1 + 8); y3 += Vector128.Load(r1 + 12);
+            }
+            x0.Store(r0); x1.Store(r0 + 4); x2.Store(r0 + 8); x3.Store(r0 + 12);
+            y0.Store(r1); y1.Store(r1 + 4); y2.Store(r1 + 8); y3.Store(r1 + 12);
+        }
+    }
+}
