@@ -10,8 +10,8 @@ internal static class AsyncLocalScope
         return new Restore<T>(local, previous);
     }
 
-    private sealed class Restore<T>(AsyncLocal<T> local, T previous) : IDisposable
+    private sealed class Restore<T>(AsyncLocal<T> local, T? previous) : IDisposable
     {
-        public void Dispose() => local.Value = previous;
+        public void Dispose() => local.Value = previous!;
     }
 }

@@ -32,6 +32,7 @@ internal static class Parallelism
 
     private sealed class Job(int count, Action<int> body) : IThreadPoolWorkItem
     {
+        private readonly int _count = count;
         private int _next;
         public int Remaining = count;
         public ExceptionDispatchInfo? Error;
@@ -43,7 +44,7 @@ internal static class Parallelism
             try
             {
                 int i;
-                while ((i = Interlocked.Increment(ref _next) - 1) < count)
+                while ((i = Interlocked.Increment(ref _next) - 1) < _count)
                 {
                     try { body(i); }
                     catch (Exception e) { Error ??= ExceptionDispatchInfo.Capture(e); }

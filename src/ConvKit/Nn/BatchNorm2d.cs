@@ -3,7 +3,7 @@ namespace ConvKit.Nn;
 /// <summary>
 /// Batch normalization over [N, C, H, W] (<c>torch.nn.BatchNorm2d</c>). Parameters weight/bias [C] when
 /// affine; buffers running_mean, running_var [C] and num_batches_tracked (a 0-dim count) when tracking.
-/// <paramref name="momentum"/> null means a cumulative moving average (factor 1/num_batches_tracked).
+/// A null momentum means a cumulative moving average (factor 1/num_batches_tracked).
 /// </summary>
 public sealed class BatchNorm2d : Module
 {

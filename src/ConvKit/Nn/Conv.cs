@@ -2,7 +2,7 @@ namespace ConvKit.Nn;
 
 /// <summary>
 /// 2-D convolution layer (<c>torch.nn.Conv2d</c>): weight [outChannels, inChannels/groups, KH, KW], bias
-/// [outChannels]; input [N, C, H, W] or [C, H, W]. A non-"zeros" <paramref name="paddingMode"/> pads with
+/// [outChannels]; input [N, C, H, W] or [C, H, W]. A non-"zeros" padding mode pads with
 /// F.Pad (reflect, replicate, circular) and then convolves without padding, as PyTorch does.
 /// </summary>
 public sealed class Conv2d : Module
