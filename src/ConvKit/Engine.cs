@@ -8,6 +8,8 @@ public enum ConvAlgorithm
     Reference,
     /// <summary>im2col (or the input itself for 1×1) followed by the packed GEMM.</summary>
     Im2ColGemm,
+    /// <summary>Direct depthwise kernel (one input channel per group); forcing it elsewhere falls back to the automatic choice.</summary>
+    Depthwise,
 }
 
 /// <summary>

@@ -9,30 +9,44 @@ namespace ConvKit.Kernels;
 /// </summary>
 internal static class ConvKernels
 {
+    /// <summary>The algorithm for a geometry: the forced one when it applies, else depthwise for depthwise layers, else im2col + GEMM.</summary>
     public static ConvAlgorithm Choose(Conv2dParams p) => Engine.Algorithm switch
     {
-        ConvAlgorithm.Auto => ConvAlgorithm.Im2ColGemm,
-        var forced => forced,
+        ConvAlgorithm.Reference => ConvAlgorithm.Reference,
+        ConvAlgorithm.Im2ColGemm => ConvAlgorithm.Im2ColGemm,
+        _ => DepthwiseConv.Applies(p) ? ConvAlgorithm.Depthwise : ConvAlgorithm.Im2ColGemm,
     };
 
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p)
     {
         if (y.IsEmpty) return;
-        if (Choose(p) == ConvAlgorithm.Reference) ReferenceConv.Forward(x, w, bias, y, p);
-        else Im2ColGemmConv.Forward(x, w, bias, y, p);
+        switch (Choose(p))
+        {
+            case ConvAlgorithm.Reference: ReferenceConv.Forward(x, w, bias, y, p); break;
+            case ConvAlgorithm.Depthwise: DepthwiseConv.Forward(x, w, bias, y, p); break;
+            default: Im2ColGemmConv.Forward(x, w, bias, y, p); break;
+        }
     }
 
     public static void Adjoint(ReadOnlySpan<float> y, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> x, Conv2dParams p)
     {
         if (x.IsEmpty) return;
-        if (Choose(p) == ConvAlgorithm.Reference) ReferenceConv.Adjoint(y, w, bias, x, p);
-        else Im2ColGemmConv.Adjoint(y, w, bias, x, p);
+        switch (Choose(p))
+        {
+            case ConvAlgorithm.Reference: ReferenceConv.Adjoint(y, w, bias, x, p); break;
+            case ConvAlgorithm.Depthwise: DepthwiseConv.Adjoint(y, w, bias, x, p); break;
+            default: Im2ColGemmConv.Adjoint(y, w, bias, x, p); break;
+        }
     }
 
     public static void WeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p)
     {
         if (dw.IsEmpty) return;
-        if (Choose(p) == ConvAlgorithm.Reference) ReferenceConv.WeightGrad(x, dy, dw, p);
-        else Im2ColGemmConv.WeightGrad(x, dy, dw, p);
+        switch (Choose(p))
+        {
+            case ConvAlgorithm.Reference: ReferenceConv.WeightGrad(x, dy, dw, p); break;
+            case ConvAlgorithm.Depthwise: DepthwiseConv.WeightGrad(x, dy, dw, p); break;
+            default: Im2ColGemmConv.WeightGrad(x, dy, dw, p); break;
+        }
     }
 }

@@ -21,7 +21,7 @@ public class GoldenTests
 
     private static void UnderEveryAlgorithm(GoldenCase c)
     {
-        foreach (var algorithm in new[] { ConvAlgorithm.Reference, ConvAlgorithm.Im2ColGemm })
+        foreach (var algorithm in TestUtil.Algorithms)
             using (Engine.Force(algorithm))
                 GoldenRunner.Check(c);
     }

@@ -47,6 +47,51 @@ public class ConvAlgorithmTests
     }
 
     [Fact]
+    public void DepthwiseKernelMatchesReferenceOnRandomDepthwiseGeometries()
+    {
+        var rng = new Random(4321);
+        for (int iter = 0; iter < 300; iter++)
+        {
+            var q = ConvGeometryGen.Next(rng);
+            int channels = rng.Next(2, 7), mult = rng.Next(1, 4);
+            var p = q with { CIn = channels, COut = channels * mult, Groups = channels };
+            Assert.True(DepthwiseConv.Applies(p));
+            var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
+            var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+            var b = ConvGeometryGen.Data(rng, p.COut);
+            var bIn = ConvGeometryGen.Data(rng, p.CIn);
+            var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
+
+            var yRef = new float[dy.Length]; var yFast = new float[dy.Length];
+            ReferenceConv.Forward<float>(x, w, b, yRef, p);
+            DepthwiseConv.Forward(x, w, b, yFast, p);
+            AssertClose(yRef, yFast, $"depthwise forward {p}");
+
+            var xRef = new float[x.Length]; var xFast = new float[x.Length];
+            ReferenceConv.Adjoint<float>(dy, w, bIn, xRef, p);
+            DepthwiseConv.Adjoint(dy, w, bIn, xFast, p);
+            AssertClose(xRef, xFast, $"depthwise adjoint {p}");
+
+            var dwRef = new float[w.Length]; var dwFast = new float[w.Length];
+            ReferenceConv.WeightGrad<float>(x, dy, dwRef, p);
+            DepthwiseConv.WeightGrad(x, dy, dwFast, p);
+            AssertClose(dwRef, dwFast, $"depthwise weight grad {p}");
+        }
+    }
+
+    [Fact]
+    public void DispatcherPicksDepthwiseOnlyForOneInputChannelPerGroup()
+    {
+        var dw = new Conv2dParams { N = 1, CIn = 8, H = 5, W = 5, COut = 16, KH = 3, KW = 3, Groups = 8, OutH = 3, OutW = 3 };
+        Assert.Equal(ConvAlgorithm.Depthwise, ConvKit.Kernels.ConvKernels.Choose(dw));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKit.Kernels.ConvKernels.Choose(dw with { CIn = 16, Groups = 8 }));
+        using (Engine.Force(ConvAlgorithm.Depthwise))
+            Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKit.Kernels.ConvKernels.Choose(dw with { Groups = 1, CIn = 8, COut = 8 }));
+        using (Engine.Force(ConvAlgorithm.Reference))
+            Assert.Equal(ConvAlgorithm.Reference, ConvKit.Kernels.ConvKernels.Choose(dw));
+    }
+
+    [Fact]
     public void PointwiseConvolutionTakesTheDirectGemmPathAndAgrees()
     {
         var rng = new Random(7);

@@ -9,7 +9,7 @@ namespace ConvKit.Kernels.Cpu;
 internal static class Im2Col
 {
     /// <summary>Half-open range of output positions whose tap lands inside [0, size).</summary>
-    private static (int Lo, int Hi) ValidRange(int outSize, int size, int stride, int pad, int tapOffset)
+    internal static (int Lo, int Hi) ValidRange(int outSize, int size, int stride, int pad, int tapOffset)
     {
         // Need 0 <= o·stride − pad + tapOffset < size.
         int start = pad - tapOffset;
