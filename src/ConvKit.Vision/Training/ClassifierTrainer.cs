@@ -25,7 +25,7 @@ public sealed class ClassifierTrainer(Module model, ClassifierRecipe recipe, Act
     public IReadOnlyList<EpochResult> Fit(TensorDataset train, TensorDataset test, Generator? shuffle = null, Action<EpochResult>? onEpoch = null)
     {
         var generator = shuffle ?? new Generator(recipe.Seed);
-        var augmented = train.WithTransform(Augmentation(), new Generator(recipe.Seed + 1));
+        var augmented = train.WithTransform(Augmentation(train.ImageShape), new Generator(recipe.Seed + 1));
         var loader = new DataLoader(augmented, recipe.BatchSize, shuffle: true, generator: generator);
         var parameters = model.Parameters().Cast<Tensor>().ToList();
         var optimizer = CreateOptimizer(parameters);
@@ -74,10 +74,10 @@ public sealed class ClassifierTrainer(Module model, ClassifierRecipe recipe, Act
         return (double)correct / test.Count;
     }
 
-    private Func<Tensor, Generator, Tensor>? Augmentation()
+    private Func<Tensor, Generator, Tensor>? Augmentation(IReadOnlyList<int> imageShape)
     {
         var steps = new List<Func<Tensor, Generator, Tensor>>();
-        if (recipe.CropPadding > 0) steps.Add(Transforms.RandomCrop((28, 28), recipe.CropPadding));
+        if (recipe.CropPadding > 0) steps.Add(Transforms.RandomCrop((imageShape[^2], imageShape[^1]), recipe.CropPadding));
         if (recipe.HorizontalFlip) steps.Add(Transforms.RandomHorizontalFlip());
         return steps.Count == 0 ? null : Transforms.Compose(steps.ToArray());
     }

@@ -16,34 +16,40 @@ public class ConvAlgorithmTests
                 $"{what}: element {i} is {actual[i]}, reference {expected[i]}");
     }
 
+    private delegate void ConvKernel(ReadOnlySpan<float> input, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> output, Conv2dParams p);
+    private delegate void WeightKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p);
+
+    /// <summary>One fast kernel family (forward, adjoint, weight gradient) against the reference on random data for <paramref name="p"/>.</summary>
+    private static void MatchesReference(Conv2dParams p, Random rng, ConvKernel forward, ConvKernel adjoint, WeightKernel weightGrad, string name)
+    {
+        var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
+        var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+        var b = ConvGeometryGen.Data(rng, p.COut);
+        var bIn = ConvGeometryGen.Data(rng, p.CIn);
+        var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
+
+        var yRef = new float[dy.Length]; var yFast = new float[dy.Length];
+        ReferenceConv.Forward<float>(x, w, b, yRef, p);
+        forward(x, w, b, yFast, p);
+        AssertClose(yRef, yFast, $"{name} forward {p}");
+
+        var xRef = new float[x.Length]; var xFast = new float[x.Length];
+        ReferenceConv.Adjoint<float>(dy, w, bIn, xRef, p);
+        adjoint(dy, w, bIn, xFast, p);
+        AssertClose(xRef, xFast, $"{name} adjoint {p}");
+
+        var dwRef = new float[w.Length]; var dwFast = new float[w.Length];
+        ReferenceConv.WeightGrad<float>(x, dy, dwRef, p);
+        weightGrad(x, dy, dwFast, p);
+        AssertClose(dwRef, dwFast, $"{name} weight grad {p}");
+    }
+
     [Fact]
     public void Im2ColGemmMatchesReferenceOnRandomGeometries()
     {
         var rng = new Random(1234);
         for (int iter = 0; iter < 400; iter++)
-        {
-            var p = ConvGeometryGen.Next(rng);
-            var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
-            var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
-            var b = ConvGeometryGen.Data(rng, p.COut);
-            var bIn = ConvGeometryGen.Data(rng, p.CIn);
-            var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
-
-            var yRef = new float[dy.Length]; var yFast = new float[dy.Length];
-            ReferenceConv.Forward<float>(x, w, b, yRef, p);
-            Im2ColGemmConv.Forward(x, w, b, yFast, p);
-            AssertClose(yRef, yFast, $"forward {p}");
-
-            var xRef = new float[x.Length]; var xFast = new float[x.Length];
-            ReferenceConv.Adjoint<float>(dy, w, bIn, xRef, p);
-            Im2ColGemmConv.Adjoint(dy, w, bIn, xFast, p);
-            AssertClose(xRef, xFast, $"adjoint {p}");
-
-            var dwRef = new float[w.Length]; var dwFast = new float[w.Length];
-            ReferenceConv.WeightGrad<float>(x, dy, dwRef, p);
-            Im2ColGemmConv.WeightGrad(x, dy, dwFast, p);
-            AssertClose(dwRef, dwFast, $"weight grad {p}");
-        }
+            MatchesReference(ConvGeometryGen.Next(rng), rng, Im2ColGemmConv.Forward, Im2ColGemmConv.Adjoint, Im2ColGemmConv.WeightGrad, "im2col");
     }
 
     [Fact]
@@ -52,30 +58,10 @@ public class ConvAlgorithmTests
         var rng = new Random(4321);
         for (int iter = 0; iter < 300; iter++)
         {
-            var q = ConvGeometryGen.Next(rng);
             int channels = rng.Next(2, 7), mult = rng.Next(1, 4);
-            var p = q with { CIn = channels, COut = channels * mult, Groups = channels };
+            var p = ConvGeometryGen.Next(rng) with { CIn = channels, COut = channels * mult, Groups = channels };
             Assert.True(DepthwiseConv.Applies(p));
-            var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
-            var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
-            var b = ConvGeometryGen.Data(rng, p.COut);
-            var bIn = ConvGeometryGen.Data(rng, p.CIn);
-            var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
-
-            var yRef = new float[dy.Length]; var yFast = new float[dy.Length];
-            ReferenceConv.Forward<float>(x, w, b, yRef, p);
-            DepthwiseConv.Forward(x, w, b, yFast, p);
-            AssertClose(yRef, yFast, $"depthwise forward {p}");
-
-            var xRef = new float[x.Length]; var xFast = new float[x.Length];
-            ReferenceConv.Adjoint<float>(dy, w, bIn, xRef, p);
-            DepthwiseConv.Adjoint(dy, w, bIn, xFast, p);
-            AssertClose(xRef, xFast, $"depthwise adjoint {p}");
-
-            var dwRef = new float[w.Length]; var dwFast = new float[w.Length];
-            ReferenceConv.WeightGrad<float>(x, dy, dwRef, p);
-            DepthwiseConv.WeightGrad(x, dy, dwFast, p);
-            AssertClose(dwRef, dwFast, $"depthwise weight grad {p}");
+            MatchesReference(p, rng, DepthwiseConv.Forward, DepthwiseConv.Adjoint, DepthwiseConv.WeightGrad, "depthwise");
         }
     }
 
