@@ -25,16 +25,16 @@ public readonly record struct SegmentationBatch(Tensor Images, LongTensor Masks)
         if (samples.Count == 0) throw new ArgumentException("SegmentationBatch.Collate: expected at least one sample, got an empty batch", nameof(samples));
         var images = ConvKit.Data.Collate.Stack(samples.Select(s => s.Image).ToArray());
         var m0 = samples[0].Mask;
-        int h = m0.Sizes[0], w = m0.Sizes[1];
+        int h = m0.Shape[0], w = m0.Shape[1];
         var masks = new long[samples.Count * h * w];
         for (int i = 0; i < samples.Count; i++)
         {
             var m = samples[i].Mask;
             var img = samples[i].Image;
-            if (m.Dim != 2 || m.Sizes[0] != h || m.Sizes[1] != w || img.Sizes[^2] != h || img.Sizes[^1] != w)
+            if (m.Dim != 2 || m.Shape[0] != h || m.Shape[1] != w || img.Sizes[^2] != h || img.Sizes[^1] != w)
                 throw new ArgumentException(
-                    $"SegmentationBatch.Collate: expected every image [C, {h}, {w}] with mask [{h}, {w}], got image {ShapeUtil.Format(img.Sizes)} and mask {ShapeUtil.Format(m.Sizes)} at entry {i}");
-            m.ToArray().CopyTo(masks, i * h * w);
+                    $"SegmentationBatch.Collate: expected every image [C, {h}, {w}] with mask [{h}, {w}], got image {ShapeUtil.Format(img.Sizes)} and mask {ShapeUtil.Format(m.Shape.ToArray())} at entry {i}");
+            m.Span.CopyTo(masks.AsSpan(i * h * w));
         }
         return new SegmentationBatch(images, new LongTensor(masks, [samples.Count, h, w]));
     }
