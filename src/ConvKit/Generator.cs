@@ -69,6 +69,44 @@ public sealed class Generator
         _index = 0;
     }
 
+    /// <summary>
+    /// A snapshot of the generator's full state (<c>torch.Generator.get_state</c>; ConvKit's own layout: the seed,
+    /// the 624 Mersenne Twister words, the position and the cached normal), to resume a random stream exactly.
+    /// </summary>
+    public byte[] GetState()
+    {
+        lock (_lock)
+        {
+            var s = new byte[StateBytes];
+            var span = s.AsSpan();
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(span, InitialSeed);
+            for (int i = 0; i < N; i++) System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(span[(8 + 4 * i)..], _mt[i]);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(span[(8 + 4 * N)..], _index);
+            span[12 + 4 * N] = _nextNormal.HasValue ? (byte)1 : (byte)0;
+            System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(span[(13 + 4 * N)..], _nextNormal ?? 0);
+            return s;
+        }
+    }
+
+    /// <summary>Restores a state from <see cref="GetState"/> (<c>set_state</c>); a malformed state raises ArgumentException.</summary>
+    public void SetState(ReadOnlySpan<byte> state)
+    {
+        if (state.Length != StateBytes) throw new ArgumentException($"Generator.SetState: expected a state of {StateBytes} bytes, got {state.Length}");
+        int index = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(state[(8 + 4 * N)..]);
+        byte hasNormal = state[12 + 4 * N];
+        if (index < 0 || index > N || hasNormal > 1)
+            throw new ArgumentException($"Generator.SetState: expected position in [0, {N}] and a 0/1 normal flag, got {index} and {hasNormal}");
+        lock (_lock)
+        {
+            InitialSeed = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(state);
+            for (int i = 0; i < N; i++) _mt[i] = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(state[(8 + 4 * i)..]);
+            _index = index;
+            _nextNormal = hasNormal == 1 ? System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(state[(13 + 4 * N)..]) : null;
+        }
+    }
+
+    private const int StateBytes = 8 + 4 * N + 4 + 1 + 8;
+
     public uint NextUInt32() { lock (_lock) return NextUInt32Unlocked(); }
 
     private float UniformFloatUnlocked() => (NextUInt32Unlocked() & 0xFFFFFF) * (1.0f / 16777216.0f);
