@@ -59,7 +59,7 @@ internal static class TrainCommand
                 Console.WriteLine($"convkit train: {parse.GetValue(model)} on fashion-mnist ({train.Count} train / {test.Count} test images), " +
                                   $"{net.ParameterCount():N0} parameters, {Engine.Threads} threads, recipe {r}");
                 var results = new ClassifierTrainer(net, r, Console.WriteLine).Fit(train, test, generator);
-                Console.WriteLine($"final test accuracy {results[^1].TestAccuracy:P2}, median epoch {Median(results.Select(e => e.TrainSeconds)):F1} s");
+                Console.WriteLine($"final test accuracy {results[^1].Metrics["accuracy"]:P2}, median epoch {Median(results.Select(e => e.Seconds)):F1} s");
                 return 0;
             }
             catch (Exception e) when (e is ArgumentException or DatasetNotFoundException or DataFormatException or TrainingDivergedException)

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace ConvKit.Vision.Tests;
 
-public class ClassifierTrainerTests
+public class ClassifierTrainerTests : ConvKit.Tests.TempDirectory
 {
     private static TensorDataset Synthetic(int n, ulong seed, bool poison = false)
     {
@@ -36,7 +36,7 @@ public class ClassifierTrainerTests
         var log = new List<string>();
         var results = new ClassifierTrainer(Model(), recipe, log.Add).Fit(Synthetic(64, 1), Synthetic(32, 2));
         Assert.Equal(2, results.Count);
-        Assert.True(results[^1].TestAccuracy >= 0.9, $"accuracy {results[^1].TestAccuracy}");
+        Assert.True(results[^1].Metrics["accuracy"] >= 0.9, $"accuracy {results[^1].Metrics["accuracy"]}");
         Assert.Contains(log, l => l.StartsWith("epoch 2:"));
     }
 
@@ -49,5 +49,26 @@ public class ClassifierTrainerTests
             new ClassifierTrainer(Model(), recipe).Fit(Synthetic(64, 3, poison: true), Synthetic(8, 4)));
         Assert.Contains("NaN", ex.Message);
         Assert.Contains("epoch 1, step 1", ex.Message);
+    }
+
+    [Fact]
+    public void AKilledRunResumesFromItsLastCheckpointToTheSameWeights()
+    {
+        var recipe = ClassifierRecipe.Default with { Epochs = 3, BatchSize = 16 };
+        var whole = Model();
+        new ClassifierTrainer(whole, recipe) { OutputDir = PathOf("whole") }.Fit(Synthetic(48, 1), Synthetic(16, 2));
+
+        var killed = Model();
+        var trainer = new ClassifierTrainer(killed, recipe) { OutputDir = PathOf("killed") };
+        Assert.Throws<OperationCanceledException>(() => trainer.Fit(Synthetic(48, 1), Synthetic(16, 2),
+            onEpoch: r => { if (r.Epoch == 2) throw new OperationCanceledException("killed"); }));
+        var resumed = Model();
+        var reports = new ClassifierTrainer(resumed, recipe) { OutputDir = PathOf("killed") }.Fit(Synthetic(48, 1), Synthetic(16, 2), resume: true);
+
+        Assert.Equal([1, 2, 3], reports.Select(r => r.Epoch));
+        Assert.Equal(whole.StateDict().SelectMany(kv => kv.Value.ToArray()), resumed.StateDict().SelectMany(kv => kv.Value.ToArray()));
+        var csv = File.ReadAllLines(Path.Combine(PathOf("killed"), "metrics.csv"));
+        Assert.Equal("epoch,train_loss,seconds,images_per_second,lr,accuracy", csv[0]);
+        Assert.Equal(4, csv.Length);
     }
 }
