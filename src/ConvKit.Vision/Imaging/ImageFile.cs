@@ -1,3 +1,4 @@
+using ConvKit.Serialization;
 using ConvKit.Vision.Imaging.Jpeg;
 using ConvKit.Vision.Imaging.Png;
 

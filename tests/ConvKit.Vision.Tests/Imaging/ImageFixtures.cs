@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 
 namespace ConvKit.Vision.Tests.Imaging;
@@ -30,4 +31,21 @@ internal static class ImageFixtures
             new Case(f[0], f[1], f[2], int.Parse(f[3]), int.Parse(f[4]), int.Parse(f[5])));
 
     public static IEnumerable<string> Unsupported() => File.ReadAllLines(PathOf("unsupported.txt")).Where(l => l.Length > 0);
+
+    /// <summary>The inflated image data of a PNG: its IDAT chunks joined and decompressed.</summary>
+    public static byte[] InflatedImageData(byte[] png)
+    {
+        var compressed = new MemoryStream();
+        for (int at = 8; at + 12 <= png.Length;)
+        {
+            int length = (int)BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(at));
+            if (png.AsSpan(at + 4, 4).SequenceEqual("IDAT"u8)) compressed.Write(png, at + 8, length);
+            at += 12 + length;
+        }
+        compressed.Position = 0;
+        using var zlib = new ZLibStream(compressed, CompressionMode.Decompress);
+        var raw = new MemoryStream();
+        zlib.CopyTo(raw);
+        return raw.ToArray();
+    }
 }

@@ -58,7 +58,7 @@ internal static class PngFilters
         {
             Filter(type, row, prior, bpp, scratch[type]);
             long sum = 0;
-            foreach (byte v in scratch[type].AsSpan(0, row.Length)) sum += Math.Abs((sbyte)v);
+            foreach (byte v in scratch[type].AsSpan(0, row.Length)) sum += Math.Abs((int)(sbyte)v);
             if (sum < bestSum) (best, bestSum) = (type, sum);
         }
         return best;
