@@ -11,6 +11,8 @@ Writes tests/ConvKit.Vision.Tests/Fixtures/images/: each image file, its expecte
 
     <file> <expect> <mode> <width> <height> <channels>
 
+<expect> is <name>.pix.gz or, for large images, sha256:<hex digest of the raw pixels>.
+
 <mode> is the PIL mode the pixels were converted to (L, LA, RGB, RGBA) or P for palette indices
 (read with ImageFile.ReadIndexed). PNGs in every colour type, bit depth and interlace method are
 written by the small encoder below (PIL cannot write Adam7 or most bit depths); it cycles through
@@ -18,6 +20,7 @@ all five filter types and splits the data over several IDAT chunks. Files listed
 must raise UnsupportedImageException.
 """
 import gzip
+import hashlib
 import io
 import os
 import struct
@@ -118,14 +121,17 @@ class Fixtures:
         self.manifest = []
         self.unsupported = []
 
-    def expect(self, file, mode, tag=""):
+    def expect(self, file, mode, tag="", digest=False):
         im = Image.open(os.path.join(OUT, file))
         a = np.asarray(im if mode == "P" else im.convert(mode), dtype=np.uint8)
         if a.ndim == 2:
             a = a[:, :, None]
-        name = os.path.splitext(file)[0] + tag + ".pix.gz"
-        with gzip.GzipFile(os.path.join(OUT, name), "wb", mtime=0) as g:
-            g.write(a.tobytes())
+        if digest:  # large images: only the SHA-256 of the pixels, to keep the fixtures small
+            name = "sha256:" + hashlib.sha256(a.tobytes()).hexdigest()
+        else:
+            name = os.path.splitext(file)[0] + tag + ".pix.gz"
+            with gzip.GzipFile(os.path.join(OUT, name), "wb", mtime=0) as g:
+                g.write(a.tobytes())
         self.manifest.append(f"{file} {name} {mode} {a.shape[1]} {a.shape[0]} {a.shape[2]}")
 
     def png(self, color_type, depth, interlace, w, h, seed, trns=False):
@@ -153,17 +159,17 @@ class Fixtures:
         if color_type == 3:
             self.expect(name, "P", ".idx")
 
-    def pil_jpeg(self, name, arr, **options):
+    def pil_jpeg(self, name, arr, digest=False, **options):
         Image.fromarray(arr).save(os.path.join(OUT, name), "JPEG", **options)
-        self.expect(name, "L" if arr.ndim == 2 else "RGB")
+        self.expect(name, "L" if arr.ndim == 2 else "RGB", digest=digest)
 
-    def cjpeg(self, name, arr, *args, expect=True):
+    def cjpeg(self, name, arr, *args, expect=True, digest=False):
         ppm = os.path.join(OUT, "input.pnm")
         Image.fromarray(arr).save(ppm)
         subprocess.run(["cjpeg", *args, "-outfile", os.path.join(OUT, name), ppm], check=True)
         os.remove(ppm)
         if expect:
-            self.expect(name, "L" if arr.ndim == 2 else "RGB")
+            self.expect(name, "L" if arr.ndim == 2 else "RGB", digest=digest)
         else:
             self.unsupported.append(name)
 
@@ -192,6 +198,11 @@ def main():
         fx.png(2, 8, 1, w, h, 100 + w)
         fx.png(0, 1, 1, w, h, 110 + w)
     fx.png(6, 8, 1, 64, 48, 120)
+    # indices beyond a short palette: PIL shows index i as (i, i, i)
+    short = np.random.RandomState(130).randint(0, 16, (9, 13, 1))
+    write_png(os.path.join(OUT, "png_c3_d4_short_palette.png"), short, 3, 4, 0, palette=list(range(30, 60)), trns=[7, 9])
+    fx.expect("png_c3_d4_short_palette.png", "RGBA")
+    fx.expect("png_c3_d4_short_palette.png", "P", ".idx")
 
     # PIL's own encoder: a photo and a VOC-style mask with the 256-entry colour map
     big = photo(64, 48, 3, 7).astype(np.uint8)
@@ -225,6 +236,12 @@ def main():
     for (w, h), q in [((13, 9), 75), ((64, 48), 85), ((1, 1), 60)]:
         fx.pil_jpeg(f"jpeg_pil_grey_{w}x{h}_q{q}.jpg", photo(w, h, 1, q)[:, :, 0].astype(np.uint8), quality=q)
     fx.pil_jpeg("jpeg_pil_optimized_33x21.jpg", photo(33, 21, 3, 5).astype(np.uint8), quality=85, optimize=True)
+
+    # larger JPEGs, many blocks per image; compared by pixel digest
+    for (w, h), q, sub in [((320, 240), 90, 2), ((250, 187), 75, 1), ((199, 131), 95, 0)]:
+        fx.pil_jpeg(f"jpeg_pil_large_{w}x{h}_q{q}_s{sub}.jpg", photo(w, h, 3, q).astype(np.uint8), digest=True, quality=q, subsampling=sub)
+    fx.cjpeg("jpeg_cjpeg_large_restart_420.jpg", photo(203, 157, 3, 3).astype(np.uint8), "-restart", "5B", "-quality", "80", digest=True)
+    fx.pil_jpeg("jpeg_pil_large_grey_211x99.jpg", photo(211, 99, 1, 4)[:, :, 0].astype(np.uint8), digest=True, quality=70)
 
     # JPEG from cjpeg: restart intervals, other sampling factors, non-interleaved scans, RGB (Adobe)
     img = photo(37, 21, 3, 11).astype(np.uint8)

@@ -104,7 +104,8 @@ public sealed class Image
 
     /// <summary>
     /// The colours of an indexed image as RGB, or RGBA when it has <see cref="PaletteAlpha"/> (PIL's
-    /// <c>convert("RGB")</c> / <c>convert("RGBA")</c>). Indices beyond the palette give black, as in PIL.
+    /// <c>convert("RGB")</c> / <c>convert("RGBA")</c>). An index i beyond the palette gives (i, i, i), as in PIL,
+    /// whose palette starts as a grey ramp that the file's entries overwrite.
     /// A non-indexed image is returned as is.
     /// </summary>
     public Image ToRgb()
@@ -114,8 +115,7 @@ public sealed class Image
         var lut = new byte[256 * channels];
         for (int i = 0; i < 256; i++)
         {
-            if (3 * i + 2 < Palette.Length)
-                for (int k = 0; k < 3; k++) lut[i * channels + k] = Palette[3 * i + k];
+            for (int k = 0; k < 3; k++) lut[i * channels + k] = 3 * i + k < Palette.Length ? Palette[3 * i + k] : (byte)i;
             if (channels == 4) lut[i * 4 + 3] = i < PaletteAlpha!.Length ? PaletteAlpha[i] : (byte)255;
         }
         var rgb = new Image(Width, Height, channels);

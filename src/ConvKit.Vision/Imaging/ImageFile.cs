@@ -9,7 +9,17 @@ namespace ConvKit.Vision.Imaging;
 /// file's signature, never by its name. Files are untrusted: every defect raises
 /// <see cref="ImageFormatException"/> naming the file, and features outside the codecs raise
 /// <see cref="UnsupportedImageException"/>. Pixels equal what PIL's <c>Image.open(path).convert(mode)</c>
-/// gives (see <see cref="PngSamples"/> for 16-bit PNG, <see cref="JpegDecoder"/> for JPEG accuracy).
+/// gives, byte for byte:
+/// <list type="bullet">
+/// <item>PNG: every colour type and bit depth, Adam7, PLTE/tRNS. Grey below 8 bits is scaled to 0-255;
+/// 16-bit grey+alpha, RGB and RGBA keep the high byte of each sample; 16-bit grey is clamped to 255
+/// (PIL opens it as mode "I" and <c>convert("L")</c> clips), which saturates most 16-bit grey images but
+/// is what a PIL/torchvision pipeline sees. tRNS of grey and RGB images is parsed and not applied.</item>
+/// <item>JPEG: baseline and extended sequential Huffman, grey or YCbCr/RGB, any integral chroma sampling,
+/// restart intervals, several scans; libjpeg-turbo's islow IDCT, fancy upsampling and YCbCr tables are
+/// reproduced, so the result is identical to PIL's. Where libjpeg would warn and fill corrupt entropy data
+/// with zeros, this decoder throws <see cref="ImageFormatException"/>.</item>
+/// </list>
 /// </summary>
 public static class ImageFile
 {

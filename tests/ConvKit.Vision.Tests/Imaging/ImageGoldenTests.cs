@@ -65,6 +65,12 @@ public class ImageGoldenTests
         string path = ImageFixtures.PathOf(c.File);
         var image = c.Mode == "P" ? ImageFile.ReadIndexed(path) : ImageFile.Read(path);
         Assert.Equal((c.Width, c.Height, c.Channels), (image.Width, image.Height, image.Channels));
+        if (c.Expected.StartsWith("sha256:"))
+        {
+            Assert.True(c.Expected[7..] == Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(image.Data)),
+                $"{c}: pixels differ from PIL's (SHA-256 of the decoded pixels does not match)");
+            return;
+        }
         var expected = c.ExpectedPixels();
         Assert.Equal(c.Width * c.Height * c.Channels, expected.Length);
         int maxDiff = 0, first = -1;
