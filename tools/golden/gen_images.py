@@ -250,6 +250,8 @@ def main():
     fx.cjpeg("jpeg_cjpeg_restartrow_422.jpg", img, "-restart", "1", "-sample", "2x1,1x1,1x1", "-quality", "60")
     fx.cjpeg("jpeg_cjpeg_440.jpg", img, "-sample", "1x2,1x1,1x1")
     fx.cjpeg("jpeg_cjpeg_411.jpg", img, "-sample", "4x1,1x1,1x1")
+    fx.cjpeg("jpeg_cjpeg_2x4.jpg", img, "-sample", "2x4,1x1,1x1")
+    fx.cjpeg("jpeg_cjpeg_mixed_2x2_1x2_1x1.jpg", img, "-sample", "2x2,1x2,1x1")
     fx.cjpeg("jpeg_cjpeg_chroma2x2_luma1x1_wide.jpg", photo(41, 19, 3, 12).astype(np.uint8), "-sample", "2x2,2x2,1x1", "-quality", "92")
     fx.cjpeg("jpeg_cjpeg_rgb.jpg", img, "-rgb", "-quality", "90")
     fx.cjpeg("jpeg_cjpeg_grey_2x2.jpg", img[:, :, 0].copy(), "-grayscale", "-sample", "2x2", "-restart", "2B")

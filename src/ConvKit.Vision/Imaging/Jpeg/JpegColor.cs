@@ -73,7 +73,8 @@ internal static class JpegColor
         {
             int sy = y / vr;
             var current = c.Samples.AsSpan(sy * c.Stride, c.Width);
-            bool fancyH = hr == 2 && c.Width > 2, fancyV = vr == 2 && (hr == 1 || fancyH);
+            // libjpeg's choice (jdsample.c jinit_upsampler): triangle filters only for exactly 2x1, 1x2 and 2x2
+            bool wide = c.Width > 2, fancyH = hr == 2 && vr == 1 && wide, fancyV = vr == 2 && (hr == 1 || (hr == 2 && wide));
             if (fancyV)
             {
                 // the nearer neighbouring row: above for the upper output row of a pair, below for the lower
