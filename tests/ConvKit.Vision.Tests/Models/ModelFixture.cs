@@ -124,12 +124,15 @@ internal static class ModelFixture
             var grad = p.Grad!.ToArray();
             // A conv bias gradient sums dL/dout over N·H·W; behind a train-mode BN it cancels to ~0, and only float32
             // rounding relative to the summed terms (term_scale, from the generator) is meaningful there.
+            // Where BN cancels large terms, PyTorch's float32 gradient is itself only f32_err from the float64 one
+            // (measured by the generator); being as accurate as PyTorch allows twice that.
             double noise = e.TryGetProperty("term_scale", out var ts) ? 1e-6 * ts.GetDouble() : 0;
+            double f32Err = e.GetProperty("f32_err").GetDouble(), abssumErr = e.GetProperty("abssum_f32_err").GetDouble();
             var first = Floats(e.GetProperty("first"));
             for (int i = 0; i < first.Length; i++)
-                Assert.True(Math.Abs(first[i] - grad[i]) <= tol * Math.Max(1, Math.Abs(first[i])) + noise, $"{name}.grad[{i}]: {grad[i]} vs PyTorch {first[i]}");
+                Assert.True(Math.Abs(first[i] - grad[i]) <= tol * Math.Max(1, Math.Abs(first[i])) + noise + 2 * f32Err, $"{name}.grad[{i}]: {grad[i]} vs PyTorch {first[i]}");
             double abssum = e.GetProperty("abssum").GetDouble(), ours = grad.Sum(v => Math.Abs((double)v));
-            Assert.True(Math.Abs(ours - abssum) <= tol * Math.Max(1, abssum) + grad.Length * noise, $"{name}.grad |sum|: {ours} vs PyTorch {abssum}");
+            Assert.True(Math.Abs(ours - abssum) <= tol * Math.Max(1, abssum) + grad.Length * noise + 2 * abssumErr, $"{name}.grad |sum|: {ours} vs PyTorch {abssum}");
         }
     }
 
