@@ -98,6 +98,17 @@ def run_case(build, seed, shape, input_seed, grad=False, samples=0, train=True, 
         case["grads"] = {n: summary(p.grad) for n, p in m.named_parameters()}
         for n, s in scales.items():
             case["grads"][n]["term_scale"] = s()
+        # PyTorch's own float32 error (vs the same model in float64) on what is stored: where BN cancels large
+        # terms, float32 gradients are only that accurate, and tests allow twice it on top of their tolerance.
+        torch.manual_seed(seed)
+        m64 = build().double()
+        y64 = m64(x.double())
+        (y64 * g.double()).sum().backward()
+        for n, p in m64.named_parameters():
+            e = case["grads"][n]
+            g64 = p.grad.reshape(-1)
+            e["f32_err"] = float((g64[:8] - torch.tensor(e["first"], dtype=torch.float64)).abs().max())
+            e["abssum_f32_err"] = abs(float(g64.abs().sum()) - e["abssum"])
     return case
 
 
@@ -228,12 +239,14 @@ def se_resnet18(num_classes):
 
 
 def resnet():
+    # Train-mode cases keep >= 4 values per channel in layer4's BN: at [2, 3, 32, 32] (1x1, two samples) BN is so
+    # ill-conditioned that PyTorch's own float32 and float64 outputs differ by 6e-4.
     return {
         "resnet18": run_case(lambda: torchvision.models.resnet18(), 0, (1, 3, 64, 64), 620001),
-        "resnet18_grad": run_case(lambda: torchvision.models.resnet18(num_classes=10), 1, (2, 3, 32, 32), 620011,
+        "resnet18_grad": run_case(lambda: torchvision.models.resnet18(num_classes=10), 1, (2, 3, 64, 64), 620011,
                                   grad=True, state=False),
         "resnet34": run_case(lambda: torchvision.models.resnet34(num_classes=10), 2, (1, 3, 64, 64), 620021),
-        "se_resnet18": run_case(lambda: se_resnet18(10), 3, (2, 3, 32, 32), 620031, grad=True),
+        "se_resnet18": run_case(lambda: se_resnet18(10), 3, (2, 3, 64, 64), 620031, grad=True),
     }
 
 

@@ -106,14 +106,15 @@ public static class Init
         if (inChannels <= 0 || outChannels <= 0 || kernelSize <= 0)
             throw new ArgumentException($"BilinearKernel: expected positive channels and kernel size, got ({inChannels}, {outChannels}, {kernelSize})");
         int factor = (kernelSize + 1) / 2;
-        double center = kernelSize % 2 == 1 ? factor - 1 : factor - 0.5;
+        // float32 arithmetic, as the tutorial's torch code: for odd k, (1 − 2/3)² is 0.1111111f, not (float)(1/9.0).
+        float center = kernelSize % 2 == 1 ? factor - 1 : factor - 0.5f;
         var w = Tensor.Zeros(inChannels, outChannels, kernelSize, kernelSize);
         var d = w.Span;
         for (int c = 0; c < Math.Min(inChannels, outChannels); c++)
         for (int r = 0; r < kernelSize; r++)
         for (int s = 0; s < kernelSize; s++)
             d[((c * outChannels + c) * kernelSize + r) * kernelSize + s] =
-                (float)((1 - Math.Abs(r - center) / factor) * (1 - Math.Abs(s - center) / factor));
+                (1f - MathF.Abs(r - center) / factor) * (1f - MathF.Abs(s - center) / factor);
         return w;
     }
 }

@@ -67,8 +67,12 @@ internal static class ModelFixture
         Assert.Equal(c.GetProperty("buffer_names").EnumerateArray().Select(v => v.GetString()), m.NamedBuffers().Select(b => b.Name));
     }
 
-    /// <summary>Same keys in the same order, first values bit-exact, sums to float rounding.</summary>
-    public static void CheckInitialState(JsonElement c, Module m)
+    /// <summary>
+    /// Same keys in the same order, first values within <paramref name="tol"/> (0: bit-exact), sums to float rounding.
+    /// Uniform draws (default Conv/Linear init) are bit-exact; kaiming_normal_ agrees to 1e-6 only, because PyTorch's
+    /// AVX2 normal_ uses Sleef's log/sin/cos, which differ from .NET's by an ulp (the core's InitTests use 1e-6 too).
+    /// </summary>
+    public static void CheckInitialState(JsonElement c, Module m, double tol = 0)
     {
         var state = c.GetProperty("state");
         var ours = m.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value);
@@ -77,9 +81,17 @@ internal static class ModelFixture
         {
             var v = ours[p.Name].ToArray();
             var first = Floats(p.Value.GetProperty("first"));
-            Close(first, v.Take(first.Length).ToArray(), 0, p.Name);
+            Close(first, v.Take(first.Length).ToArray(), tol, p.Name);
             Assert.Equal(p.Value.GetProperty("sum").GetDouble(), v.Sum(x => (double)x), 1e-6 * Math.Max(1, v.Length));
         }
+    }
+
+    /// <summary>Names, initial state and forwards of one case (<see cref="CheckNames"/>, <see cref="CheckInitialState"/>, <see cref="CheckForward"/>).</summary>
+    public static void CheckModel(JsonElement c, Module m, double initTol = 0)
+    {
+        CheckNames(c, m);
+        CheckInitialState(c, m, initTol);
+        CheckForward(c, m);
     }
 
     /// <summary>Train-mode forward, running statistics after it, eval-mode forward.</summary>
@@ -112,12 +124,15 @@ internal static class ModelFixture
             var grad = p.Grad!.ToArray();
             // A conv bias gradient sums dL/dout over N·H·W; behind a train-mode BN it cancels to ~0, and only float32
             // rounding relative to the summed terms (term_scale, from the generator) is meaningful there.
+            // Where BN cancels large terms, PyTorch's float32 gradient is itself only f32_err from the float64 one
+            // (measured by the generator); being as accurate as PyTorch allows twice that.
             double noise = e.TryGetProperty("term_scale", out var ts) ? 1e-6 * ts.GetDouble() : 0;
+            double f32Err = e.GetProperty("f32_err").GetDouble(), abssumErr = e.GetProperty("abssum_f32_err").GetDouble();
             var first = Floats(e.GetProperty("first"));
             for (int i = 0; i < first.Length; i++)
-                Assert.True(Math.Abs(first[i] - grad[i]) <= tol * Math.Max(1, Math.Abs(first[i])) + noise, $"{name}.grad[{i}]: {grad[i]} vs PyTorch {first[i]}");
+                Assert.True(Math.Abs(first[i] - grad[i]) <= tol * Math.Max(1, Math.Abs(first[i])) + noise + 2 * f32Err, $"{name}.grad[{i}]: {grad[i]} vs PyTorch {first[i]}");
             double abssum = e.GetProperty("abssum").GetDouble(), ours = grad.Sum(v => Math.Abs((double)v));
-            Assert.True(Math.Abs(ours - abssum) <= tol * Math.Max(1, abssum) + grad.Length * noise, $"{name}.grad |sum|: {ours} vs PyTorch {abssum}");
+            Assert.True(Math.Abs(ours - abssum) <= tol * Math.Max(1, abssum) + grad.Length * noise + 2 * abssumErr, $"{name}.grad |sum|: {ours} vs PyTorch {abssum}");
         }
     }
 

@@ -55,10 +55,7 @@ public class UNetTests
     public void VariantMatchesPyTorchTranscription(string key)
     {
         var c = Case(key);
-        var m = Variant(key);
-        CheckNames(c, m);
-        CheckInitialState(c, m);
-        CheckForward(c, m);
+        CheckModel(c, Variant(key));
         CheckGrads(c, Variant(key));
     }
 
