@@ -25,9 +25,8 @@ internal static class TrainCommand
         var limit = new Option<int?>("--limit") { Description = "Use only the first N training images (quick runs)" };
 
         var cmd = new Command("train", "Train a model") { model, data, dataDir, recipe, epochs, batch, lr, optimizer, schedule, seed, threads, limit };
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => CliRunner.Run("train", () =>
         {
-            try
             {
                 if (parse.GetValue(threads) is int t) Engine.Threads = t;
                 var r = ClassifierRecipe.Named(parse.GetValue(recipe)!);
@@ -62,12 +61,7 @@ internal static class TrainCommand
                 Console.WriteLine($"final test accuracy {results[^1].Metrics["accuracy"]:P2}, median epoch {Median(results.Select(e => e.Seconds)):F1} s");
                 return 0;
             }
-            catch (Exception e) when (e is ArgumentException or DatasetNotFoundException or DataFormatException or TrainingDivergedException)
-            {
-                Console.Error.WriteLine($"convkit train: {e.Message}");
-                return e is TrainingDivergedException ? 3 : 2;
-            }
-        });
+        }));
         return cmd;
     }
 
