@@ -1,68 +1,115 @@
 using System.CommandLine;
 using ConvKit.Data;
-using ConvKit.Nn;
+using ConvKit.Vision.Data;
+using ConvKit.Vision.Imaging;
 using ConvKit.Vision.Models;
 using ConvKit.Vision.Training;
 
 namespace ConvKit.Cli;
 
-/// <summary><c>convkit train</c>: trains a model on a dataset with a named recipe, printing progress.</summary>
+/// <summary>
+/// <c>convkit train</c>: trains a named model on a named dataset, with a progress bar, a checkpoint, the weights and
+/// metrics.csv in the output folder after every epoch, <c>--resume</c> from the last complete epoch, and, for
+/// segmentation, a few prediction overlays at the end. With no arguments: the small UNet on synthetic shapes.
+/// </summary>
 internal static class TrainCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model: se-cnn (SmallSECnn for 28×28 grey images)", DefaultValueFactory = _ => "se-cnn" };
-        var data = new Option<string>("--data") { Description = "Dataset: fashion-mnist", DefaultValueFactory = _ => "fashion-mnist" };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Directory with the IDX files (default: $CONVKIT_FASHION_MNIST, then /usr/share/datasets/fashion-mnist)" };
-        var recipe = new Option<string>("--recipe") { Description = "default (AdamW, one-cycle, label smoothing, crops) or parity (PyTorch peer: Adam 1e-3, 3 epochs)", DefaultValueFactory = _ => "default" };
-        var epochs = new Option<int?>("--epochs") { Description = "Override the recipe's epoch count" };
-        var batch = new Option<int?>("--batch-size") { Description = "Override the recipe's batch size" };
-        var lr = new Option<double?>("--lr") { Description = "Override the recipe's (peak) learning rate" };
-        var optimizer = new Option<string?>("--optimizer") { Description = "Override the optimizer: adam, adamw or sgd" };
-        var schedule = new Option<string?>("--schedule") { Description = "Override the schedule: none, onecycle, cosine or step" };
-        var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, shuffling and augmentation", DefaultValueFactory = _ => 0UL };
+        var model = new Option<string>("--model") { Description = "Model: " + string.Join(", ", ModelRegistry.All.Select(m => m.Name)), DefaultValueFactory = _ => "unet-small" };
+        var data = new Option<string>("--data") { Description = "Dataset: " + string.Join(", ", TrainSource.Names), DefaultValueFactory = _ => "shapes" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Dataset folder (fashion-mnist: IDX files, default $CONVKIT_FASHION_MNIST then /usr/share/datasets/fashion-mnist; cifar10: the binary batches)" };
+        var recipe = new Option<string>("--recipe") { Description = "Classification recipe: default (AdamW, one-cycle, label smoothing, crops) or parity (PyTorch peer: Adam 1e-3, 3 epochs)", DefaultValueFactory = _ => "default" };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs (default: the recipe's)" };
+        var batch = new Option<int?>("--batch-size") { Description = "Batch size (default: the recipe's)" };
+        var lr = new Option<double?>("--lr") { Description = "(Peak) learning rate (default: the recipe's)" };
+        var optimizer = new Option<string?>("--optimizer") { Description = "adam, adamw or sgd (default: the recipe's)" };
+        var schedule = new Option<string?>("--schedule") { Description = "none, onecycle, cosine or step (default: the recipe's)" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, shuffling, augmentation and synthetic data", DefaultValueFactory = _ => 0UL };
         var threads = new Option<int?>("--threads") { Description = "Kernel threads (default: CONVKIT_NUM_THREADS or all cores)" };
-        var limit = new Option<int?>("--limit") { Description = "Use only the first N training images (quick runs)" };
+        var count = new Option<int>("--train-count") { Description = "shapes: number of training images (validation: a tenth, at least 64)", DefaultValueFactory = _ => 4000 };
+        var size = new Option<int>("--image-size") { Description = "shapes: image height and width", DefaultValueFactory = _ => 48 };
+        var limit = new Option<int?>("--limit") { Description = "Classification: use only the first N training images (quick runs)" };
+        var output = new Option<string?>("--out") { Description = "Output folder for checkpoint.safetensors, model.safetensors, metrics.csv and overlays (default runs/<model>-<data>)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the output folder's checkpoint (the last complete epoch)" };
 
-        var cmd = new Command("train", "Train a model") { model, data, dataDir, recipe, epochs, batch, lr, optimizer, schedule, seed, threads, limit };
+        var cmd = new Command("train", "Train a model (default: the small UNet on embedded synthetic shapes)")
+            { model, data, dataDir, recipe, epochs, batch, lr, optimizer, schedule, seed, threads, count, size, limit, output, resume };
         cmd.SetAction(parse => CliRunner.Run("train", () =>
         {
+            if (parse.GetValue(threads) is int t) Engine.Threads = t;
+            var spec = ModelRegistry.Get(parse.GetValue(model)!);
+            ulong s = parse.GetValue(seed);
+            var source = TrainSource.Load(parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(count), parse.GetValue(size), s);
+            if (spec.Task != source.Task)
+                throw new ArgumentException($"model '{spec.Name}' is for {spec.Task.ToString().ToLowerInvariant()}, dataset '{source.Name}' is for {source.Task.ToString().ToLowerInvariant()}");
+            string outDir = parse.GetValue(output) ?? Path.Combine("runs", $"{spec.Name}-{source.Name}");
+            // One generator initialises the model and then shuffles, as torch.manual_seed(seed) does in a PyTorch script.
+            var generator = new Generator(s);
+            TrainedModel net;
+            using (Generator.Use(generator)) net = TrainedModel.Create(spec, source.InChannels, source.NumClasses, source.ClassNames, source.Mean, source.Std);
+            TrainRecipe baseRecipe = spec.Task == ModelTask.Segmentation ? SegmentationRecipe.Default : ClassifierRecipe.Named(parse.GetValue(recipe)!);
+            var r = baseRecipe with
             {
-                if (parse.GetValue(threads) is int t) Engine.Threads = t;
-                var r = ClassifierRecipe.Named(parse.GetValue(recipe)!);
-                r = r with
-                {
-                    Epochs = parse.GetValue(epochs) ?? r.Epochs,
-                    BatchSize = parse.GetValue(batch) ?? r.BatchSize,
-                    Lr = parse.GetValue(lr) ?? r.Lr,
-                    Optimizer = parse.GetValue(optimizer) ?? r.Optimizer,
-                    Schedule = parse.GetValue(schedule) ?? r.Schedule,
-                    Seed = parse.GetValue(seed),
-                };
-                if (parse.GetValue(data) != "fashion-mnist")
-                    throw new ArgumentException($"unknown dataset '{parse.GetValue(data)}'; available: fashion-mnist");
-                var dir = parse.GetValue(dataDir);
-                var train = FashionMnist.Load(dir, train: true).Normalize(FashionMnist.Mean, FashionMnist.Std);
-                var test = FashionMnist.Load(dir, train: false).Normalize(FashionMnist.Mean, FashionMnist.Std);
-                if (parse.GetValue(limit) is int n && n < train.Count)
-                    train = new TensorDataset(train.Images.Narrow(0, 0, n).Contiguous(), LongTensor.FromArray(train.Labels.ToArray()[..n], n));
-                // One generator initialises the model and then shuffles, as torch.manual_seed(seed) does in a PyTorch script.
-                var generator = new Generator(r.Seed);
-                Module net;
-                using (Generator.Use(generator))
-                    net = parse.GetValue(model) switch
-                    {
-                        "se-cnn" => new SmallSECnn(),
-                        var m => throw new ArgumentException($"unknown model '{m}'; available: se-cnn"),
-                    };
-                Console.WriteLine($"convkit train: {parse.GetValue(model)} on fashion-mnist ({train.Count} train / {test.Count} test images), " +
-                                  $"{net.ParameterCount():N0} parameters, {Engine.Threads} threads, recipe {r}");
-                var results = new ClassifierTrainer(net, r, Console.WriteLine).Fit(train, test, generator);
-                Console.WriteLine($"final test accuracy {results[^1].Metrics["accuracy"]:P2}, median epoch {Median(results.Select(e => e.Seconds)):F1} s");
-                return 0;
-            }
+                Epochs = parse.GetValue(epochs) ?? baseRecipe.Epochs,
+                BatchSize = parse.GetValue(batch) ?? baseRecipe.BatchSize,
+                Lr = parse.GetValue(lr) ?? baseRecipe.Lr,
+                Optimizer = parse.GetValue(optimizer) ?? baseRecipe.Optimizer,
+                Schedule = parse.GetValue(schedule) ?? baseRecipe.Schedule,
+                Seed = s,
+            };
+            r.Validate();
+            Console.WriteLine($"convkit train: {spec.Name} on {source.Name}, {net.Module.ParameterCount():N0} parameters, {Engine.Threads} threads, " +
+                              $"{r.Epochs} epochs of batch {r.BatchSize}, {r.Optimizer} lr {r.Lr} ({r.Schedule}); output {outDir}");
+            bool resuming = parse.GetValue(resume);
+            var reports = TrainProgressView.Run(view => spec.Task == ModelTask.Segmentation
+                ? TrainSegmentation(net, source, (SegmentationRecipe)r, outDir, generator, view, resuming)
+                : TrainClassifier(net, source, (ClassifierRecipe)r, outDir, generator, view, resuming, parse.GetValue(limit)));
+            if (spec.Task == ModelTask.Segmentation) WriteOverlays(net, source.SegVal!, Path.Combine(outDir, "overlays"));
+            var last = reports[^1];
+            Console.WriteLine($"done: {string.Join(", ", last.Metrics.Select(m => $"{m.Key} {m.Value:F4}"))} after {last.Epoch} epochs; " +
+                              $"median epoch {Median(reports.Select(e => e.Seconds)):F1} s; checkpoint {Path.Combine(outDir, TrainLoop<int>.CheckpointFile)}");
+            return 0;
         }));
         return cmd;
+    }
+
+    private static IReadOnlyList<EpochReport> TrainSegmentation(TrainedModel net, TrainSource source, SegmentationRecipe r, string outDir,
+        Generator generator, TrainProgressView view, bool resume)
+    {
+        var normalize = SegmentationTransforms.Normalize(net.Mean, net.Std);
+        var val = new TransformedDataset<SegmentationSample>(source.SegVal!, normalize, new Generator(0));
+        var trainer = new SegmentationTrainer(net.Module, r, net.NumClasses)
+        {
+            OutputDir = outDir, Info = net.Info(), OnStep = view.Step,
+            Augment = SegmentationTransforms.Compose(SegmentationTransforms.RandomHorizontalFlip(), normalize),
+        };
+        return trainer.Fit(source.SegTrain!, val, generator, view.Epoch, resume);
+    }
+
+    private static IReadOnlyList<EpochReport> TrainClassifier(TrainedModel net, TrainSource source, ClassifierRecipe r, string outDir,
+        Generator generator, TrainProgressView view, bool resume, int? limit)
+    {
+        var train = source.ClsTrain!.Normalize(net.Mean, net.Std);
+        if (limit is int n && n < train.Count)
+            train = new TensorDataset(train.Images.Narrow(0, 0, n).Contiguous(), LongTensor.FromArray(train.Labels.ToArray()[..n], n));
+        var trainer = new ClassifierTrainer(net.Module, r) { OutputDir = outDir, Info = net.Info(), OnStep = view.Step };
+        return trainer.Fit(train, source.ClsVal!.Normalize(net.Mean, net.Std), generator, view.Epoch, resume);
+    }
+
+    /// <summary>Writes the first validation images with their predicted masks drawn over them.</summary>
+    private static void WriteOverlays(TrainedModel net, IDataset<SegmentationSample> val, string dir, int count = 4)
+    {
+        net.Module.Eval();
+        using var _ = Autograd.NoGrad();
+        for (int i = 0; i < Math.Min(count, val.Count); i++)
+        {
+            var s = val[i];
+            var prediction = net.Module.Forward(net.Normalize(s.Image).Unsqueeze(0)).Argmax(1).Reshape(s.Mask.Shape.ToArray());
+            ImageFile.WritePng(Path.Combine(dir, $"val{i:D2}_prediction.png"), Overlay.Draw(s.Image, prediction));
+            ImageFile.WritePng(Path.Combine(dir, $"val{i:D2}_truth.png"), Overlay.Draw(s.Image, s.Mask));
+        }
+        Console.WriteLine($"overlays of {Math.Min(count, val.Count)} validation images: {dir}");
     }
 
     private static double Median(IEnumerable<double> values)
