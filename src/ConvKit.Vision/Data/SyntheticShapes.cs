@@ -35,6 +35,12 @@ public sealed class SyntheticShapes : Dataset<SegmentationSample>
     /// <summary>The smallest RGB distance between a shape colour and the background or the earlier shapes.</summary>
     public const double MinContrast = 0.3;
 
+    /// <summary>At most this many shapes per image (at least one).</summary>
+    public const int MaxShapes = 3;
+
+    /// <summary>Shape extent as a fraction of the shorter image side: drawn in [MinExtent, MaxExtent].</summary>
+    public const double MinExtent = 0.25, MaxExtent = 0.5;
+
     /// <summary>Class names by mask id: background, circle, rectangle, triangle.</summary>
     public static IReadOnlyList<string> ClassNames { get; } = Array.AsReadOnly(new[] { "background", "circle", "rectangle", "triangle" });
 
@@ -113,12 +119,12 @@ public sealed class SyntheticShapes : Dataset<SegmentationSample>
     {
         draw = new Draw(SampleGenerator(index));
         background = new SyntheticBackground(draw, Height, Width);
-        int n = 1 + draw.Int(4);
+        int n = 1 + draw.Int(MaxShapes);
         var shapes = new List<SyntheticShape>(n);
         for (int k = 0; k < n; k++)
         {
             var colour = PickColour(draw, background, shapes);
-            shapes.Add(DrawShape(draw, (ShapeKind)(1 + draw.Int(3)), colour));
+            shapes.Add(DrawShape(draw, (ShapeKind)(1 + draw.Int(3)), colour, shapes));
         }
         return shapes;
     }
@@ -138,17 +144,27 @@ public sealed class SyntheticShapes : Dataset<SegmentationSample>
         return best;
     }
 
-    private SyntheticShape DrawShape(Draw draw, ShapeKind kind, Rgb colour)
+    /// <summary>
+    /// A shape of <paramref name="kind"/> whose centre is placed, within a few tries, so that its bounding circle
+    /// keeps clear of the earlier shapes' (mostly whole shapes make the kinds recognisable; later ones may still
+    /// overlap when the image is crowded, and then occlude the earlier ones).
+    /// </summary>
+    private SyntheticShape DrawShape(Draw draw, ShapeKind kind, Rgb colour, List<SyntheticShape> earlier)
     {
         int side = Math.Min(Height, Width);
-        double extent = draw.Uniform(0.15, 0.45) * side, r = extent / 2;
-        double cx = draw.Uniform(0.15, 0.85) * Width, cy = draw.Uniform(0.15, 0.85) * Height;
+        double extent = draw.Uniform(MinExtent, MaxExtent) * side, r = extent / 2;
+        double cx = 0, cy = 0;
+        for (int attempt = 0; attempt < 16; attempt++)
+        {
+            cx = draw.Uniform(0.2, 0.8) * Width;
+            cy = draw.Uniform(0.2, 0.8) * Height;
+            if (earlier.All(e => Clear(e, cx, cy, r))) break;
+        }
         double angle = draw.Uniform(0, Math.PI);
         switch (kind)
         {
             case ShapeKind.Circle:
-                bool ellipse = draw.Chance(0.5);
-                return new EllipseShape(cx, cy, r, ellipse ? r * draw.Uniform(0.55, 0.9) : r, ellipse ? angle : 0, colour);
+                return new EllipseShape(cx, cy, r, r, 0, colour);
             case ShapeKind.Rectangle:
                 bool turned = draw.Chance(0.5);
                 return new RectangleShape(cx, cy, r, r * draw.Uniform(0.45, 1.0), turned ? angle : 0, colour);
@@ -161,6 +177,13 @@ public sealed class SyntheticShapes : Dataset<SegmentationSample>
                 return new TriangleShape(cx + tr * Math.Cos(a0), cy + tr * Math.Sin(a0), cx + tr * Math.Cos(a1), cy + tr * Math.Sin(a1),
                     cx + tr * Math.Cos(a2), cy + tr * Math.Sin(a2), colour);
         }
+    }
+
+    private static bool Clear(SyntheticShape e, double cx, double cy, double r)
+    {
+        var (l, t, rr, b) = e.Bounds;
+        double ex = (l + rr) / 2, ey = (t + b) / 2, er = Math.Max(rr - l, b - t) / 2;
+        return Math.Sqrt((ex - cx) * (ex - cx) + (ey - cy) * (ey - cy)) >= er + r;
     }
 
     private void Rasterise(SyntheticShape shape, float[] image, long[] mask)

@@ -103,6 +103,22 @@ public sealed class Image
     }
 
     /// <summary>
+    /// The image as float32 [<paramref name="channels"/>, H, W] in [0, 1] for a model that expects 1 (grey) or 3 (RGB)
+    /// channels: palettes are expanded, alpha is dropped, grey is repeated to RGB and RGB is reduced to grey with
+    /// ITU-R 601 luma weights (as PIL's convert("L")).
+    /// </summary>
+    public Tensor ToTensor(int channels)
+    {
+        if (channels is not (1 or 3)) throw new ArgumentException($"Image.ToTensor: expected 1 or 3 channels, got {channels}");
+        var t = ToRgb().ToTensor();
+        bool grey = t.Sizes[0] <= 2;
+        if (channels == 3)
+            return grey ? Tensor.Cat([t.Narrow(0, 0, 1), t.Narrow(0, 0, 1), t.Narrow(0, 0, 1)], 0) : t.Narrow(0, 0, 3).Contiguous();
+        return grey ? t.Narrow(0, 0, 1).Contiguous()
+            : t.Narrow(0, 0, 1) * 0.299f + t.Narrow(0, 1, 1) * 0.587f + t.Narrow(0, 2, 1) * 0.114f;
+    }
+
+    /// <summary>
     /// The colours of an indexed image as RGB, or RGBA when it has <see cref="PaletteAlpha"/> (PIL's
     /// <c>convert("RGB")</c> / <c>convert("RGBA")</c>). An index i beyond the palette gives (i, i, i), as in PIL,
     /// whose palette starts as a grey ramp that the file's entries overwrite.
