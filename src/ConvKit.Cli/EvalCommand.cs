@@ -36,7 +36,6 @@ internal static class EvalCommand
                 case SegmentationData seg:
                     var normalized = new TransformedDataset<SegmentationSample>(seg.Samples, (s, _) => s with { Image = model.Normalize(s.Image) }, new Generator(0));
                     var cm = SegmentationTrainer.Evaluate(model.Module, normalized, model.NumClasses, batchSize: batchSize);
-                    Console.WriteLine(FormattableString.Invariant($"pixel accuracy {cm.PixelAccuracy:P2}, mean IoU {cm.MeanIoU:P2}"));
                     Console.Write(cm.Format(seg.ClassNames));
                     break;
                 case ClassificationData cls:
