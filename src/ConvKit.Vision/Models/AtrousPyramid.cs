@@ -32,7 +32,7 @@ public sealed class AtrousPyramid : Module
         Project = RegisterModule("project", ConvBnRelu.Create(branches.Count * outChannels, outChannels, 1, 1, 0, bias: false));
     }
 
-    public override Tensor Forward(Tensor input) => Project.Forward(Tensor.Cat(Convs.Select(c => c.Forward(input)).ToList(), 1));
+    public override Tensor Forward(Tensor input) => Project.Call(Tensor.Cat(Convs.Select(c => c.Call(input)).ToList(), 1));
 
     /// <summary>torchvision's <c>ASPPPooling</c>: children 0 (pool), 1 (1×1 conv), 2 (BN), 3 (ReLU); output resized to the input's H×W.</summary>
     private sealed class ImagePooling : Module
@@ -48,7 +48,7 @@ public sealed class AtrousPyramid : Module
         public override Tensor Forward(Tensor input)
         {
             var y = input;
-            foreach (var l in _layers) y = l.Forward(y);
+            foreach (var l in _layers) y = l.Call(y);
             return F.Interpolate(y, size: (input.Sizes[2], input.Sizes[3]), mode: "bilinear", alignCorners: false);
         }
     }

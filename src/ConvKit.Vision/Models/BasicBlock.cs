@@ -41,9 +41,9 @@ public sealed class BasicBlock : Module
 
     public override Tensor Forward(Tensor input)
     {
-        var identity = Downsample?.Forward(input) ?? input;
-        var y = Bn2.Forward(Conv2.Forward(Relu.Forward(Bn1.Forward(Conv1.Forward(input)))));
-        if (SE is not null) y = SE.Forward(y);
-        return Relu.Forward(y + identity);
+        var identity = Downsample?.Call(input) ?? input;
+        var y = Bn2.Call(Conv2.Call(Relu.Call(Bn1.Call(Conv1.Call(input)))));
+        if (SE is not null) y = SE.Call(y);
+        return Relu.Call(y + identity);
     }
 }

@@ -42,7 +42,7 @@ public sealed class BilinearUpsampler : Module
     {
         if ((input.Dim != 3 && input.Dim != 4) || input.Sizes[^3] != Channels)
             throw new ArgumentException($"BilinearUpsampler: expected an image [{Channels}, H, W] or a batch [N, {Channels}, H, W], got {ShapeUtil.Format(input.Sizes)}");
-        return Conv.Forward(input);
+        return Conv.Call(input);
     }
 
     /// <summary>Upsamples an image [C, H, W] or batch [N, C, H, W] 2× with the bilinear transposed convolution.</summary>

@@ -37,7 +37,7 @@ public sealed class ChannelAttention : Module
     {
         if (input.Dim != 4) throw new ArgumentException($"ChannelAttention: expected input [N, C, H, W], got {ShapeUtil.Format(input.Sizes)}");
         var s = input.Mean([2, 3], keepDim: true);
-        var e = Conv2.Forward(F.Relu(Conv1.Forward(s)));
+        var e = Conv2.Call(F.Relu(Conv1.Call(s)));
         var w = Kind == AttentionKind.Softmax ? F.Softmax(F.Relu(e), 1) : F.Sigmoid(e);
         return w * input;
     }

@@ -92,10 +92,10 @@ public sealed class ResNet : Module
     {
         if (input.Dim != 4 || input.Sizes[1] != InChannels)
             throw new ArgumentException($"ResNet: expected input [N, {InChannels}, H, W], got {ShapeUtil.Format(input.Sizes)}");
-        foreach (var l in TrunkLayers) input = l.Forward(input);
+        foreach (var l in TrunkLayers) input = l.Call(input);
         return input;
     }
 
     /// <summary>input [N, inChannels, H, W] → logits [N, numClasses].</summary>
-    public override Tensor Forward(Tensor input) => Fc.Forward(AvgPool.Forward(ForwardFeatures(input)).Flatten(1));
+    public override Tensor Forward(Tensor input) => Fc.Call(AvgPool.Call(ForwardFeatures(input)).Flatten(1));
 }

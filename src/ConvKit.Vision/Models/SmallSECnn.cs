@@ -20,5 +20,5 @@ public sealed class SmallSECnn : Module
             new AdaptiveAvgPool2d(1), new Flatten(), new Linear(128, classes)));
     }
 
-    public override Tensor Forward(Tensor input) => Features.Forward(input);
+    public override Tensor Forward(Tensor input) => Features.Call(input);
 }

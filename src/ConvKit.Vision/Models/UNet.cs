@@ -82,15 +82,15 @@ public sealed class UNet : Module
             throw new ArgumentException($"UNet: expected input [N, {InChannels}, H, W], got {ShapeUtil.Format(input.Sizes)}");
         var skips = new List<Tensor>();
         var x = input;
-        foreach (var e in Enc) skips.Add(x = e.Forward(x));
+        foreach (var e in Enc) skips.Add(x = e.Call(x));
         for (int i = 0; i < Up.Count; i++)
         {
             var skip = skips[skips.Count - 2 - i];
-            var up = CropTo(Up[i].Forward(x), skip.Sizes[2], skip.Sizes[3]);
-            x = Tensor.Cat([Att[i].Forward(skip), Pyr[i].Forward(up)], 1);
-            x = Conv2[i].Forward(F.Relu(Bn1[i].Forward(x)));
+            var up = CropTo(Up[i].Call(x), skip.Sizes[2], skip.Sizes[3]);
+            x = Tensor.Cat([Att[i].Call(skip), Pyr[i].Call(up)], 1);
+            x = Conv2[i].Call(F.Relu(Bn1[i].Call(x)));
         }
-        return Out.Forward(x);
+        return Out.Call(x);
     }
 
     /// <summary>Crops (or zero-pads) the bottom and right of [N, C, H, W] to [N, C, h, w].</summary>

@@ -33,7 +33,7 @@ public sealed class Sequential : Module, IEnumerable<Module>
 
     public override Tensor Forward(Tensor input)
     {
-        foreach (var l in _layers) input = l.Forward(input);
+        foreach (var l in _layers) input = l.Call(input);
         return input;
     }
 

@@ -10,6 +10,7 @@ public abstract class Module
     private readonly List<(string Name, Parameter? Value)> _parameters = [];
     private readonly List<(string Name, Tensor? Value)> _buffers = [];
     private readonly List<(string Name, Module Value)> _modules = [];
+    private List<Action<Module, Tensor, Tensor>>? _forwardHooks;
 
     /// <summary>True in training mode (the default), false after <see cref="Eval"/>.</summary>
     public bool Training { get; private set; } = true;
@@ -18,7 +19,34 @@ public abstract class Module
     public virtual Tensor Forward(Tensor input) =>
         throw new NotSupportedException($"{GetType().Name} does not take a single tensor input");
 
-    public Tensor Call(Tensor input) => Forward(input);
+    /// <summary>
+    /// Runs <see cref="Forward"/> and then the forward hooks (<c>module(input)</c>, PyTorch's <c>__call__</c>).
+    /// Modules call their children through this, so a hook sees every use of the layer inside a model.
+    /// </summary>
+    public Tensor Call(Tensor input)
+    {
+        var output = Forward(input);
+        if (_forwardHooks is { Count: > 0 })
+            foreach (var hook in _forwardHooks.ToArray()) hook(this, input, output);
+        return output;
+    }
+
+    /// <summary>
+    /// Registers <paramref name="hook"/>(module, input, output), called after every <see cref="Call"/> of this module
+    /// (<c>register_forward_hook</c>, without replacing the output). Disposing the handle removes it.
+    /// </summary>
+    public IDisposable RegisterForwardHook(Action<Module, Tensor, Tensor> hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        (_forwardHooks ??= []).Add(hook);
+        return new HookHandle(() => _forwardHooks.Remove(hook));
+    }
+
+    private sealed class HookHandle(Action remove) : IDisposable
+    {
+        private Action? _remove = remove;
+        public void Dispose() => Interlocked.Exchange(ref _remove, null)?.Invoke();
+    }
 
     protected Parameter RegisterParameter(string name, Parameter parameter) { CheckName(name); _parameters.Add((name, parameter)); return parameter; }
     /// <summary>Registers a parameter that may be absent (e.g. <c>bias=False</c>); an absent one is in no state dict.</summary>

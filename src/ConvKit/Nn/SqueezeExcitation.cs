@@ -23,7 +23,7 @@ public sealed class SqueezeExcitation : Module
     public override Tensor Forward(Tensor input)
     {
         var y = F.AvgPool2d(input, (input.Sizes[^2], input.Sizes[^1]));
-        y = F.Sigmoid(Excite.Forward(_relu.Forward(Squeeze.Forward(y))));
+        y = F.Sigmoid(Excite.Call(_relu.Call(Squeeze.Call(y))));
         return input * y;
     }
 

@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Globalization;
+using ConvKit.Vision.Imaging;
+using ConvKit.Vision.Models;
+
+namespace ConvKit.Cli;
+
+/// <summary>
+/// <c>convkit predict</c>: runs a checkpoint's model on one image or a folder of images at their own size. A
+/// segmentation model writes <c>&lt;name&gt;_mask.png</c> (class ids, VOC palette) and <c>&lt;name&gt;_overlay.png</c>;
+/// a classifier prints <c>&lt;file&gt;: &lt;class&gt; (p=0.93)</c> per image.
+/// </summary>
+internal static class PredictCommand
+{
+    public static Command Create()
+    {
+        var checkpoint = CliOptions.Checkpoint();
+        var input = new Option<string>("--input") { Description = "An image (.png, .jpg, .jpeg) or a folder of images", Required = true };
+        var output = new Option<string?>("--out") { Description = "Folder for the masks and overlays of a segmentation model (created if missing)" };
+
+        var cmd = new Command("predict", "Predict masks or classes for images with a checkpoint") { checkpoint, input, output };
+        cmd.SetAction(parse => CliRunner.Run("predict", () =>
+        {
+            var model = CliOptions.LoadModel(parse, checkpoint);
+            var files = ModelInput.ListImages(parse.GetValue(input)!);
+            string? outDir = parse.GetValue(output);
+            if (model.Spec.Task == ModelTask.Segmentation)
+            {
+                if (outDir is null) throw new ArgumentException($"{model.Spec.Name} is a segmentation model: --out is required for the masks");
+                Directory.CreateDirectory(outDir);
+            }
+            foreach (var file in files)
+            {
+                var logits = ModelInput.Run(model, ModelInput.Load(model, file, out var image));
+                if (model.Spec.Task == ModelTask.Segmentation) WriteMask(model, file, image, logits, outDir!);
+                else PrintClass(model, file, logits);
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static void WriteMask(TrainedModel model, string file, Image image, Tensor logits, string outDir)
+    {
+        var ids = logits.Argmax(1).Reshape(image.Height, image.Width);
+        var mask = Image.FromClassIds(ids);
+        string name = Path.GetFileNameWithoutExtension(file);
+        string maskPath = Path.Combine(outDir, name + "_mask.png"), overlayPath = Path.Combine(outDir, name + "_overlay.png");
+        ImageFile.WritePng(maskPath, mask);
+        ImageFile.WritePng(overlayPath, Overlay(ModelInput.Convert(image, 3), mask));
+        var counts = ids.ToArray().GroupBy(id => id).OrderBy(g => g.Key)
+            .Select(g => FormattableString.Invariant($"{ClassName(model, (int)g.Key)} {100.0 * g.Count() / ids.Numel:F1}%"));
+        Console.WriteLine($"{file}: {maskPath}, {overlayPath} ({string.Join(", ", counts)})");
+    }
+
+    /// <summary>The RGB image blended 50% with the class colours of <paramref name="mask"/>; class 0 (background) is left as is.</summary>
+    internal static Image Overlay(Image rgb, Image mask)
+    {
+        var result = new Image(rgb.Width, rgb.Height, 3, (byte[])rgb.Data.Clone());
+        var palette = mask.Palette!;
+        for (int i = 0; i < mask.Data.Length; i++)
+        {
+            int id = mask.Data[i];
+            if (id == 0) continue;
+            for (int k = 0; k < 3; k++)
+                result.Data[i * 3 + k] = (byte)((rgb.Data[i * 3 + k] + palette[id * 3 + k] + 1) / 2);
+        }
+        return result;
+    }
+
+    private static void PrintClass(TrainedModel model, string file, Tensor logits)
+    {
+        var probs = F.Softmax(logits, 1).ToArray();
+        int best = Array.IndexOf(probs, probs.Max());
+        Console.WriteLine($"{file}: {ClassName(model, best)} (p={probs[best].ToString("F2", CultureInfo.InvariantCulture)})");
+    }
+
+    private static string ClassName(TrainedModel model, int id) => id < model.ClassNames.Count ? model.ClassNames[id] : $"class {id}";
+}
