@@ -17,8 +17,8 @@ internal static class TrainCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model: " + string.Join(", ", ModelRegistry.All.Select(m => m.Name)), DefaultValueFactory = _ => "unet-small" };
-        var data = new Option<string>("--data") { Description = "Dataset: " + string.Join(", ", TrainSource.Names), DefaultValueFactory = _ => "shapes" };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Dataset folder (fashion-mnist: IDX files, default $CONVKIT_FASHION_MNIST then /usr/share/datasets/fashion-mnist; cifar10: the binary batches)" };
+        var data = new Option<string>("--data") { Description = "Dataset: " + string.Join(", ", CliDatasets.Names), DefaultValueFactory = _ => "shapes" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Dataset folder (voc: VOC2012; fashion-mnist: IDX files, default $CONVKIT_FASHION_MNIST then /usr/share/datasets/fashion-mnist; cifar10: the binary batches)" };
         var recipe = new Option<string>("--recipe") { Description = "Classification recipe: default (AdamW, one-cycle, label smoothing, crops) or parity (PyTorch peer: Adam 1e-3, 3 epochs)", DefaultValueFactory = _ => "default" };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs (default: the recipe's)" };
         var batch = new Option<int?>("--batch-size") { Description = "Batch size (default: the recipe's)" };
@@ -27,27 +27,30 @@ internal static class TrainCommand
         var schedule = new Option<string?>("--schedule") { Description = "none, onecycle, cosine or step (default: the recipe's)" };
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, shuffling, augmentation and synthetic data", DefaultValueFactory = _ => 0UL };
         var threads = new Option<int?>("--threads") { Description = "Kernel threads (default: CONVKIT_NUM_THREADS or all cores)" };
-        var count = new Option<int>("--train-count") { Description = "shapes: number of training images (validation: a tenth, at least 64)", DefaultValueFactory = _ => 4000 };
-        var size = new Option<int>("--image-size") { Description = "shapes: image height and width", DefaultValueFactory = _ => 48 };
-        var limit = new Option<int?>("--limit") { Description = "Classification: use only the first N training images (quick runs)" };
+        var count = new Option<int?>("--train-count") { Description = "Training images: shapes generates this many (default 3000; validation gets a tenth, at least 64); other datasets use the first N" };
+        var size = new Option<int>("--image-size") { Description = "shapes: image height and width; voc: crop size", DefaultValueFactory = _ => 32 };
         var output = new Option<string?>("--out") { Description = "Output folder for checkpoint.safetensors, model.safetensors, metrics.csv and overlays (default runs/<model>-<data>)" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the output folder's checkpoint (the last complete epoch)" };
 
         var cmd = new Command("train", "Train a model (default: the small UNet on embedded synthetic shapes)")
-            { model, data, dataDir, recipe, epochs, batch, lr, optimizer, schedule, seed, threads, count, size, limit, output, resume };
+            { model, data, dataDir, recipe, epochs, batch, lr, optimizer, schedule, seed, threads, count, size, output, resume };
         cmd.SetAction(parse => CliRunner.Run("train", () =>
         {
             if (parse.GetValue(threads) is int t) Engine.Threads = t;
             var spec = ModelRegistry.Get(parse.GetValue(model)!);
             ulong s = parse.GetValue(seed);
-            var source = TrainSource.Load(parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(count), parse.GetValue(size), s);
-            if (spec.Task != source.Task)
-                throw new ArgumentException($"model '{spec.Name}' is for {spec.Task.ToString().ToLowerInvariant()}, dataset '{source.Name}' is for {source.Task.ToString().ToLowerInvariant()}");
-            string outDir = parse.GetValue(output) ?? Path.Combine("runs", $"{spec.Name}-{source.Name}");
+            string name = parse.GetValue(data)!;
+            int? n = parse.GetValue(count) ?? (name == "shapes" ? 3000 : null);
+            var train = CliDatasets.Resolve(new DatasetRequest(name, "train", parse.GetValue(dataDir), n, parse.GetValue(size), s));
+            var val = CliDatasets.Resolve(new DatasetRequest(name, "val", parse.GetValue(dataDir), name == "shapes" ? Math.Max(64, n!.Value / 10) : null, parse.GetValue(size), s));
+            var task = train is SegmentationData ? ModelTask.Segmentation : ModelTask.Classification;
+            if (spec.Task != task)
+                throw new ArgumentException($"model '{spec.Name}' is for {spec.Task.ToString().ToLowerInvariant()}, dataset '{name}' is for {task.ToString().ToLowerInvariant()}");
+            string outDir = parse.GetValue(output) ?? Path.Combine("runs", $"{spec.Name}-{name}");
             // One generator initialises the model and then shuffles, as torch.manual_seed(seed) does in a PyTorch script.
             var generator = new Generator(s);
             TrainedModel net;
-            using (Generator.Use(generator)) net = TrainedModel.Create(spec, source.InChannels, source.NumClasses, source.ClassNames, source.Mean, source.Std);
+            using (Generator.Use(generator)) net = TrainedModel.Create(spec, train.InChannels, train.ClassNames.Count, train.ClassNames, train.Mean, train.Std);
             TrainRecipe baseRecipe = spec.Task == ModelTask.Segmentation ? SegmentationRecipe.Default : ClassifierRecipe.Named(parse.GetValue(recipe)!);
             var r = baseRecipe with
             {
@@ -59,13 +62,13 @@ internal static class TrainCommand
                 Seed = s,
             };
             r.Validate();
-            Console.WriteLine($"convkit train: {spec.Name} on {source.Name}, {net.Module.ParameterCount():N0} parameters, {Engine.Threads} threads, " +
+            Console.WriteLine($"convkit train: {spec.Name} on {train.Description}, {net.Module.ParameterCount():N0} parameters, {Engine.Threads} threads, " +
                               $"{r.Epochs} epochs of batch {r.BatchSize}, {r.Optimizer} lr {r.Lr} ({r.Schedule}); output {outDir}");
             bool resuming = parse.GetValue(resume);
-            var reports = TrainProgressView.Run(view => spec.Task == ModelTask.Segmentation
-                ? TrainSegmentation(net, source, (SegmentationRecipe)r, outDir, generator, view, resuming)
-                : TrainClassifier(net, source, (ClassifierRecipe)r, outDir, generator, view, resuming, parse.GetValue(limit)));
-            if (spec.Task == ModelTask.Segmentation) WriteOverlays(net, source.SegVal!, Path.Combine(outDir, "overlays"));
+            var reports = TrainProgressView.Run(view => train is SegmentationData seg
+                ? TrainSegmentation(net, seg, (SegmentationData)val, (SegmentationRecipe)r, outDir, generator, view, resuming)
+                : TrainClassifier(net, (ClassificationData)train, (ClassificationData)val, (ClassifierRecipe)r, outDir, generator, view, resuming));
+            if (val is SegmentationData segVal) WriteOverlays(net, segVal.Samples, Path.Combine(outDir, "overlays"));
             var last = reports[^1];
             Console.WriteLine($"done: {string.Join(", ", last.Metrics.Select(m => $"{m.Key} {m.Value:F4}"))} after {last.Epoch} epochs; " +
                               $"median epoch {Median(reports.Select(e => e.Seconds)):F1} s; checkpoint {Path.Combine(outDir, TrainLoop<int>.CheckpointFile)}");
@@ -74,27 +77,24 @@ internal static class TrainCommand
         return cmd;
     }
 
-    private static IReadOnlyList<EpochReport> TrainSegmentation(TrainedModel net, TrainSource source, SegmentationRecipe r, string outDir,
+    private static IReadOnlyList<EpochReport> TrainSegmentation(TrainedModel net, SegmentationData train, SegmentationData valData, SegmentationRecipe r, string outDir,
         Generator generator, TrainProgressView view, bool resume)
     {
         var normalize = SegmentationTransforms.Normalize(net.Mean, net.Std);
-        var val = new TransformedDataset<SegmentationSample>(source.SegVal!, normalize, new Generator(0));
+        var val = new TransformedDataset<SegmentationSample>(valData.Samples, normalize, new Generator(0));
         var trainer = new SegmentationTrainer(net.Module, r, net.NumClasses)
         {
             OutputDir = outDir, Info = net.Info(), OnStep = view.Step,
             Augment = SegmentationTransforms.Compose(SegmentationTransforms.RandomHorizontalFlip(), normalize),
         };
-        return trainer.Fit(source.SegTrain!, val, generator, view.Epoch, resume);
+        return trainer.Fit(train.Samples, val, generator, view.Epoch, resume);
     }
 
-    private static IReadOnlyList<EpochReport> TrainClassifier(TrainedModel net, TrainSource source, ClassifierRecipe r, string outDir,
-        Generator generator, TrainProgressView view, bool resume, int? limit)
+    private static IReadOnlyList<EpochReport> TrainClassifier(TrainedModel net, ClassificationData train, ClassificationData val, ClassifierRecipe r, string outDir,
+        Generator generator, TrainProgressView view, bool resume)
     {
-        var train = source.ClsTrain!.Normalize(net.Mean, net.Std);
-        if (limit is int n && n < train.Count)
-            train = new TensorDataset(train.Images.Narrow(0, 0, n).Contiguous(), LongTensor.FromArray(train.Labels.ToArray()[..n], n));
         var trainer = new ClassifierTrainer(net.Module, r) { OutputDir = outDir, Info = net.Info(), OnStep = view.Step };
-        return trainer.Fit(train, source.ClsVal!.Normalize(net.Mean, net.Std), generator, view.Epoch, resume);
+        return trainer.Fit(train.Samples.Normalize(net.Mean, net.Std), val.Samples.Normalize(net.Mean, net.Std), generator, view.Epoch, resume);
     }
 
     /// <summary>Writes the first validation images with their predicted masks drawn over them.</summary>
