@@ -25,22 +25,23 @@ internal static class TrainCommand
         var lr = new Option<double?>("--lr") { Description = "(Peak) learning rate (default: the recipe's)" };
         var optimizer = new Option<string?>("--optimizer") { Description = "adam, adamw or sgd (default: the recipe's)" };
         var schedule = new Option<string?>("--schedule") { Description = "none, onecycle, cosine or step (default: the recipe's)" };
+        var dice = new Option<float?>("--dice-weight") { Description = "Segmentation: weight of the soft Dice loss added to cross-entropy (default: the recipe's 1)" };
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, shuffling, augmentation and synthetic data", DefaultValueFactory = _ => 0UL };
         var threads = new Option<int?>("--threads") { Description = "Kernel threads (default: CONVKIT_NUM_THREADS or all cores)" };
-        var count = new Option<int?>("--train-count") { Description = "Training images: shapes generates this many (default 3000; validation gets a tenth, at least 64); other datasets use the first N" };
+        var count = new Option<int?>("--train-count") { Description = "Training images: shapes generates this many (default 2600; validation gets a tenth, at least 64); other datasets use the first N" };
         var size = new Option<int>("--image-size") { Description = "shapes: image height and width; voc: crop size", DefaultValueFactory = _ => 32 };
         var output = new Option<string?>("--out") { Description = "Output folder for checkpoint.safetensors, model.safetensors, metrics.csv and overlays (default runs/<model>-<data>)" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the output folder's checkpoint (the last complete epoch)" };
 
         var cmd = new Command("train", "Train a model (default: the small UNet on embedded synthetic shapes)")
-            { model, data, dataDir, recipe, epochs, batch, lr, optimizer, schedule, seed, threads, count, size, output, resume };
+            { model, data, dataDir, recipe, epochs, batch, lr, optimizer, schedule, dice, seed, threads, count, size, output, resume };
         cmd.SetAction(parse => CliRunner.Run("train", () =>
         {
             if (parse.GetValue(threads) is int t) Engine.Threads = t;
             var spec = ModelRegistry.Get(parse.GetValue(model)!);
             ulong s = parse.GetValue(seed);
             string name = parse.GetValue(data)!;
-            int? n = parse.GetValue(count) ?? (name == "shapes" ? 3000 : null);
+            int? n = parse.GetValue(count) ?? (name == "shapes" ? 2600 : null);
             var train = CliDatasets.Resolve(new DatasetRequest(name, "train", parse.GetValue(dataDir), n, parse.GetValue(size), s));
             var val = CliDatasets.Resolve(new DatasetRequest(name, "val", parse.GetValue(dataDir), name == "shapes" ? Math.Max(64, n!.Value / 10) : null, parse.GetValue(size), s));
             var task = train is SegmentationData ? ModelTask.Segmentation : ModelTask.Classification;
@@ -61,6 +62,8 @@ internal static class TrainCommand
                 Schedule = parse.GetValue(schedule) ?? baseRecipe.Schedule,
                 Seed = s,
             };
+            if (r is SegmentationRecipe seg) r = seg with { DiceWeight = parse.GetValue(dice) ?? seg.DiceWeight };
+            else if (parse.GetValue(dice) is not null) throw new ArgumentException("--dice-weight applies to segmentation models only");
             r.Validate();
             Console.WriteLine($"convkit train: {spec.Name} on {train.Description}, {net.Module.ParameterCount():N0} parameters, {Engine.Threads} threads, " +
                               $"{r.Epochs} epochs of batch {r.BatchSize}, {r.Optimizer} lr {r.Lr} ({r.Schedule}); output {outDir}");
@@ -69,6 +72,11 @@ internal static class TrainCommand
                 ? TrainSegmentation(net, seg, (SegmentationData)val, (SegmentationRecipe)r, outDir, generator, view, resuming)
                 : TrainClassifier(net, (ClassificationData)train, (ClassificationData)val, (ClassifierRecipe)r, outDir, generator, view, resuming));
             if (val is SegmentationData segVal) WriteOverlays(net, segVal.Samples, Path.Combine(outDir, "overlays"));
+            if (reports.Count == 0)
+            {
+                Console.WriteLine($"nothing to train: the checkpoint in {outDir} already covers {r.Epochs} epochs");
+                return 0;
+            }
             var last = reports[^1];
             Console.WriteLine($"done: {string.Join(", ", last.Metrics.Select(m => $"{m.Key} {m.Value:F4}"))} after {last.Epoch} epochs; " +
                               $"median epoch {Median(reports.Select(e => e.Seconds)):F1} s; checkpoint {Path.Combine(outDir, TrainLoop<int>.CheckpointFile)}");

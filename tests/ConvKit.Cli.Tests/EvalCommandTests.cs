@@ -34,7 +34,7 @@ public class EvalCommandTests : CliTestBase
         AssertFails(Run("eval", "--checkpoint", SaveCheckpoint("unet-small", 3, 4, edit: m => m["convkit.model"] = "no-such-net", name: "u.safetensors")),
             "eval", "unknown model 'no-such-net'");
         string ok = UNetCheckpoint();
-        AssertFails(Run("eval", "--checkpoint", ok, "--data", "imagenet"), "eval", "unknown dataset 'imagenet'; available: shapes, fashion-mnist, cifar10");
+        AssertFails(Run("eval", "--checkpoint", ok, "--data", "imagenet"), "eval", "unknown dataset 'imagenet'; available: shapes, voc, fashion-mnist, cifar10");
         AssertFails(Run("eval", "--checkpoint", ok, "--split", "test"), "eval", "unknown split 'test'");
         AssertFails(Run("eval", "--checkpoint", ok, "--count", "0"), "eval", "--count must be at least 1");
         AssertFails(Run("eval", "--checkpoint", ClassifierCheckpoint(), "--data", "cifar10"), "eval", "cifar10 needs --data-dir");

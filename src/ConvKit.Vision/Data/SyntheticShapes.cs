@@ -11,11 +11,11 @@ public enum SyntheticSplit
 
 /// <summary>
 /// An embedded segmentation dataset that needs no files: procedurally generated RGB images [3, H, W] in [0, 1]
-/// holding 1 to 4 filled shapes (circles and ellipses, axis-aligned or turned rectangles, triangles) of random
-/// size (15–45 % of the shorter side), position and colour over a low-contrast textured background (gradient,
-/// stripes, checkerboard or value noise) with Gaussian pixel noise, and masks [H, W] with 0 background,
-/// 1 circle, 2 rectangle, 3 triangle (<see cref="ClassNames"/>). Shapes drawn later occlude earlier ones in
-/// both image and mask. Colours are random per shape, so only the geometry identifies the class; each shape
+/// holding 1 to <see cref="MaxShapes"/> filled shapes (circles, axis-aligned or turned rectangles, triangles) of
+/// random size (<see cref="MinExtent"/> to <see cref="MaxExtent"/> of the shorter side), position and colour over a
+/// low-contrast textured background (gradient, stripes, checkerboard or value noise) with Gaussian pixel noise, and
+/// masks [H, W] with 0 background, 1 circle, 2 rectangle, 3 triangle (<see cref="ClassNames"/>). Shapes are placed
+/// apart where a few tries allow; when they do overlap, the later one occludes the earlier in image and mask. Colours are random per shape, so only the geometry identifies the class; each shape
 /// colour is kept at least <see cref="MinContrast"/> (RGB distance) from every background colour and from the
 /// shapes drawn before it.
 /// </summary>

@@ -61,7 +61,7 @@ public class SyntheticShapesTests
         for (int i = 0; i < ds.Count; i++)
         {
             foreach (var v in ds[i].Mask.ToArray()) present.Add(v);
-            Assert.InRange(ds.Layout(i).Count, 1, 4);
+            Assert.InRange(ds.Layout(i).Count, 1, SyntheticShapes.MaxShapes);
         }
         Assert.Equal([0L, 1, 2, 3], present.Order());
         var kinds = Enumerable.Range(0, ds.Count).SelectMany(ds.Layout).GroupBy(s => s.GetType()).ToDictionary(g => g.Key, g => g.Count());
