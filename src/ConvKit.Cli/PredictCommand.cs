@@ -47,25 +47,10 @@ internal static class PredictCommand
         string name = Path.GetFileNameWithoutExtension(file);
         string maskPath = Path.Combine(outDir, name + "_mask.png"), overlayPath = Path.Combine(outDir, name + "_overlay.png");
         ImageFile.WritePng(maskPath, mask);
-        ImageFile.WritePng(overlayPath, Overlay(ModelInput.Convert(image, 3), mask));
+        ImageFile.WritePng(overlayPath, ConvKit.Vision.Imaging.Overlay.Draw(image, ids));
         var counts = ids.ToArray().GroupBy(id => id).OrderBy(g => g.Key)
             .Select(g => FormattableString.Invariant($"{ClassName(model, (int)g.Key)} {100.0 * g.Count() / ids.Numel:F1}%"));
         Console.WriteLine($"{file}: {maskPath}, {overlayPath} ({string.Join(", ", counts)})");
-    }
-
-    /// <summary>The RGB image blended 50% with the class colours of <paramref name="mask"/>; class 0 (background) is left as is.</summary>
-    internal static Image Overlay(Image rgb, Image mask)
-    {
-        var result = new Image(rgb.Width, rgb.Height, 3, (byte[])rgb.Data.Clone());
-        var palette = mask.Palette!;
-        for (int i = 0; i < mask.Data.Length; i++)
-        {
-            int id = mask.Data[i];
-            if (id == 0) continue;
-            for (int k = 0; k < 3; k++)
-                result.Data[i * 3 + k] = (byte)((rgb.Data[i * 3 + k] + palette[id * 3 + k] + 1) / 2);
-        }
-        return result;
     }
 
     private static void PrintClass(TrainedModel model, string file, Tensor logits)

@@ -32,7 +32,7 @@ internal static class UpsampleCommand
     /// <summary>The image (as grey or RGB, without alpha) upsampled <paramref name="factor"/> times.</summary>
     internal static Image Upsample(Image image, int factor)
     {
-        var rgbOrGrey = ModelInput.Convert(image, image.IsIndexed || image.Channels >= 3 ? 3 : 1);
+        var rgbOrGrey = image.ToChannels(image.IsIndexed || image.Channels >= 3 ? 3 : 1);
         var upsampler = new BilinearUpsampler(rgbOrGrey.Channels, factor);
         using (Autograd.NoGrad())
             return Image.FromTensor(upsampler.Forward(rgbOrGrey.ToTensor()).Clamp(0f, 1f));

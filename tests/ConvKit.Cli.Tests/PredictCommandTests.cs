@@ -31,15 +31,6 @@ public class PredictCommandTests : CliTestBase
     }
 
     [Fact]
-    public void OverlayBlendsClassColoursHalfAndLeavesBackground()
-    {
-        var rgb = new Image(2, 1, 3, [10, 20, 30, 100, 100, 100]);
-        var mask = Image.FromClassIds(LongTensor.FromArray(new long[] { 0, 1 }, 1, 2));
-        var overlay = PredictCommand.Overlay(rgb, mask);
-        Assert.Equal(new byte[] { 10, 20, 30, 114, 50, 50 }, overlay.Data);
-    }
-
-    [Fact]
     public void ClassifierPrintsOneLinePerImageWithClassAndProbability()
     {
         string image = SaveImage("shirt.png", 28, 28, 3);

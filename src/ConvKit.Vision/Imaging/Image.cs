@@ -103,20 +103,32 @@ public sealed class Image
     }
 
     /// <summary>
-    /// The image as float32 [<paramref name="channels"/>, H, W] in [0, 1] for a model that expects 1 (grey) or 3 (RGB)
-    /// channels: palettes are expanded, alpha is dropped, grey is repeated to RGB and RGB is reduced to grey with
-    /// ITU-R 601 luma weights (as PIL's convert("L")).
+    /// The image with <paramref name="channels"/> channels, 1 (grey) or 3 (RGB), for a model that expects them:
+    /// palettes are expanded, alpha is dropped, grey is repeated to RGB and RGB becomes grey by ITU-R 601 luma in
+    /// PIL's fixed-point arithmetic (<c>convert("L")</c>).
     /// </summary>
-    public Tensor ToTensor(int channels)
+    public Image ToChannels(int channels)
     {
-        if (channels is not (1 or 3)) throw new ArgumentException($"Image.ToTensor: expected 1 or 3 channels, got {channels}");
-        var t = ToRgb().ToTensor();
-        bool grey = t.Sizes[0] <= 2;
-        if (channels == 3)
-            return grey ? Tensor.Cat([t.Narrow(0, 0, 1), t.Narrow(0, 0, 1), t.Narrow(0, 0, 1)], 0) : t.Narrow(0, 0, 3).Contiguous();
-        return grey ? t.Narrow(0, 0, 1).Contiguous()
-            : t.Narrow(0, 0, 1) * 0.299f + t.Narrow(0, 1, 1) * 0.587f + t.Narrow(0, 2, 1) * 0.114f;
+        if (channels is not (1 or 3)) throw new ArgumentException($"Image.ToChannels: expected 1 (grey) or 3 (RGB) channels, got {channels}");
+        var image = ToRgb();
+        int src = image.Channels;
+        if (src == channels) return image;
+        var result = new Image(image.Width, image.Height, channels);
+        for (int i = 0, n = image.Width * image.Height; i < n; i++)
+        {
+            var px = image.Data.AsSpan(i * src, src);
+            if (channels == 1)
+                result.Data[i] = src >= 3 ? (byte)((px[0] * 19595 + px[1] * 38470 + px[2] * 7471 + 0x8000) >> 16) : px[0];
+            else if (src >= 3)
+                px[..3].CopyTo(result.Data.AsSpan(i * 3, 3));
+            else
+                result.Data.AsSpan(i * 3, 3).Fill(px[0]);
+        }
+        return result;
     }
+
+    /// <summary>The image as float32 [<paramref name="channels"/>, H, W] in [0, 1]: <see cref="ToChannels"/>, then <see cref="ToTensor()"/>.</summary>
+    public Tensor ToTensor(int channels) => ToChannels(channels).ToTensor();
 
     /// <summary>
     /// The colours of an indexed image as RGB, or RGBA when it has <see cref="PaletteAlpha"/> (PIL's

@@ -90,4 +90,25 @@ public class ImageTests
         Assert.Throws<ArgumentException>(() => new Image(2, 2, 1, null, new byte[4]));
         Assert.Throws<ArgumentException>(() => new Image(2, 2, 1, null, new byte[3], new byte[2]));
     }
+
+    [Fact]
+    public void ToTensor_with_channels_converts_grey_rgb_alpha_and_palettes_for_a_model()
+    {
+        var grey = new Image(2, 1, 1, [51, 255]);
+        Assert.Equal([0.2f, 1f, 0.2f, 1f, 0.2f, 1f], grey.ToTensor(3).ToArray());
+        Assert.Equal([3, 1, 2], grey.ToTensor(3).Shape);
+
+        var rgba = new Image(1, 1, 4, [255, 0, 0, 7]);
+        Assert.Equal([1f, 0f, 0f], rgba.ToTensor(3).ToArray());
+        // PIL's convert("L"): (R·19595 + G·38470 + B·7471 + 2^15) >> 16, i.e. 0.299 R + 0.587 G + 0.114 B rounded.
+        Assert.Equal([76f / 255], rgba.ToTensor(1).ToArray());
+
+        var indexed = new Image(2, 1, 1, [0, 1], palette: [0, 0, 0, 0, 255, 0]);
+        Assert.Equal([0f, 0f, 0f, 1f, 0f, 0f], indexed.ToTensor(3).ToArray());
+        Assert.Equal([0f, 150f / 255], indexed.ToTensor(1).ToArray());
+
+        var greyAlpha = new Image(1, 1, 2, [102, 9]);
+        Assert.Equal([0.4f], greyAlpha.ToTensor(1).ToArray());
+        Assert.Contains("expected 1 (grey) or 3 (RGB) channels, got 2", Assert.Throws<ArgumentException>(() => grey.ToTensor(2)).Message);
+    }
 }
