@@ -56,16 +56,16 @@ internal static class Im2Col
                         for (int oh = 0; oh < ohHi - ohLo; oh++)
                         {
                             var r = dst.Slice(oh * p.OutW, p.OutW);
-                            r[..owLo].Clear();
-                            r[owHi..].Clear();
+                            ZeroFew(r[..owLo]);
+                            ZeroFew(r[owHi..]);
                         }
                     continue;
                 }
                 for (int oh = ohLo; oh < ohHi; oh++)
                 {
                     var dst = row.Slice(oh * p.OutW, p.OutW);
-                    dst[..owLo].Clear();
-                    dst[owHi..].Clear();
+                    ZeroFew(dst[..owLo]);
+                    ZeroFew(dst[owHi..]);
                     int ih = oh * p.StrideH - p.PadTop + kh * p.DilationH;
                     int iw0 = owLo * p.StrideW + shift;
                     var srow = src.Slice(ih * p.W);
@@ -74,6 +74,17 @@ internal static class Im2Col
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Zeroes the padding columns of one output row: usually one to three floats, where a loop beats the call into
+    /// Span.Clear (that call was 7 % of a small-UNet training step in a profile).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void ZeroFew(Span<float> span)
+    {
+        if (span.Length > 8) { span.Clear(); return; }
+        for (int i = 0; i < span.Length; i++) span[i] = 0;
     }
 
     /// <summary>Adds col [channels·KH·KW, OutH·OutW] (rows <paramref name="rowStride"/> apart) back into x [channels, H, W]: the adjoint of <see cref="Unfold"/>.</summary>
