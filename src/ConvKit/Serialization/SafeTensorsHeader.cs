@@ -38,20 +38,33 @@ internal static class SafeTensorsHeader
         }
         using (doc)
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new SafeTensorsException($"{file}: expected the header to be a JSON object, got {doc.RootElement.ValueKind}");
-            var entries = new List<SafeTensorInfo>();
-            var metadata = new Dictionary<string, string>();
-            var names = new HashSet<string>();
-            foreach (var prop in doc.RootElement.EnumerateObject())
+            try
             {
-                if (!names.Add(prop.Name)) throw new SafeTensorsException($"{file}: expected unique tensor names, got '{prop.Name}' twice");
-                if (prop.Name == "__metadata__") ReadMetadata(prop.Value, metadata, file);
-                else entries.Add(ReadEntry(prop.Name, prop.Value, file));
+                return Read(doc.RootElement, dataLength, file);
             }
-            CheckLayout(entries, dataLength, file);
-            return (entries, metadata);
+            catch (InvalidOperationException e)
+            {
+                // System.Text.Json parses "\ud800" but cannot unescape it to a string; serde_json rejects it outright.
+                throw new SafeTensorsException($"{file}: expected JSON strings of valid unicode, got {e.Message}", e);
+            }
         }
+    }
+
+    private static (List<SafeTensorInfo>, Dictionary<string, string>) Read(JsonElement root, long dataLength, string file)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new SafeTensorsException($"{file}: expected the header to be a JSON object, got {root.ValueKind}");
+        var entries = new List<SafeTensorInfo>();
+        var metadata = new Dictionary<string, string>();
+        var names = new HashSet<string>();
+        foreach (var prop in root.EnumerateObject())
+        {
+            if (!names.Add(prop.Name)) throw new SafeTensorsException($"{file}: expected unique tensor names, got '{prop.Name}' twice");
+            if (prop.Name == "__metadata__") ReadMetadata(prop.Value, metadata, file);
+            else entries.Add(ReadEntry(prop.Name, prop.Value, file));
+        }
+        CheckLayout(entries, dataLength, file);
+        return (entries, metadata);
     }
 
     private static void ReadMetadata(JsonElement e, Dictionary<string, string> into, string file)
