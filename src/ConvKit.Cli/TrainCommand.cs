@@ -10,7 +10,8 @@ namespace ConvKit.Cli;
 /// <summary>
 /// <c>convkit train</c>: trains a named model on a named dataset, with a progress bar, a checkpoint, the weights and
 /// metrics.csv in the output folder after every epoch, <c>--resume</c> from the last complete epoch, and, for
-/// segmentation, a few prediction overlays at the end. With no arguments: the small UNet on synthetic shapes.
+/// segmentation, a few prediction overlays at the end; <c>--init</c> starts from PyTorch weights (fine-tuning). With no
+/// arguments: the small UNet on synthetic shapes.
 /// </summary>
 internal static class TrainCommand
 {
@@ -32,9 +33,11 @@ internal static class TrainCommand
         var size = new Option<int>("--image-size") { Description = "shapes: image height and width; voc: crop size", DefaultValueFactory = _ => 32 };
         var output = new Option<string?>("--out") { Description = "Output folder for checkpoint.safetensors, model.safetensors, metrics.csv and overlays (default runs/<model>-<data>)" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the output folder's checkpoint (the last complete epoch)" };
+        var init = new Option<string?>("--init") { Description = "Start from these weights: a safetensors state_dict by PyTorch's names (e.g. saved from PyTorch), loaded strictly (--resume's checkpoint wins over it)" };
+        var initNonStrict = new Option<bool>("--init-non-strict") { Description = "With --init: skip tensors whose shape differs (another head) and keys either side lacks, and list them" };
 
         var cmd = new Command("train", "Train a model (default: the small UNet on embedded synthetic shapes)")
-            { model, data, dataDir, recipe, epochs, batch, lr, optimizer, schedule, dice, seed, threads, count, size, output, resume };
+            { model, data, dataDir, recipe, epochs, batch, lr, optimizer, schedule, dice, seed, threads, count, size, output, resume, init, initNonStrict };
         cmd.SetAction(parse => CliRunner.Run("train", () =>
         {
             if (parse.GetValue(threads) is int t) Engine.Threads = t;
@@ -52,6 +55,8 @@ internal static class TrainCommand
             var generator = new Generator(s);
             TrainedModel net;
             using (Generator.Use(generator)) net = TrainedModel.Create(spec, train.InChannels, train.ClassNames.Count, train.ClassNames, train.Mean, train.Std);
+            if (parse.GetValue(init) is string initPath) InitWeights.Load(net.Module, initPath, strict: !parse.GetValue(initNonStrict));
+            else if (parse.GetValue(initNonStrict)) throw new ArgumentException("--init-non-strict needs --init");
             TrainRecipe baseRecipe = spec.Task == ModelTask.Segmentation ? SegmentationRecipe.Default : ClassifierRecipe.Named(parse.GetValue(recipe)!);
             var r = baseRecipe with
             {

@@ -3,6 +3,7 @@
 
 - dtypes.safetensors: one small tensor per dtype (F32, F16, BF16, F64, I64, I32, U8) plus a 0-dim and an empty
   tensor; dtypes.json holds each tensor's values as float32 after conversion, which ConvKit must reproduce.
+- dtypes_extra.safetensors / .json: I8, I16 and BOOL tensors the same way.
 - smallsecnn.safetensors: a SmallSECnn (shared/peer/peer_models.py) state_dict after torch.manual_seed(7) with
   perturbed BatchNorm statistics (num_batches_tracked stays int64, as PyTorch keeps it); smallsecnn.json holds
   the eval-mode output on a seeded input, which ConvKit must reproduce after loading the file by name.
@@ -52,17 +53,31 @@ def dtypes():
     (OUT / "dtypes.json").write_text(json.dumps({k: values(v) for k, v in ts.items()}))
 
 
-def smallsecnn():
-    torch.manual_seed(7)
-    m = SmallSECnn()
+def dtypes_extra():
+    """The further integer types Debian's PyTorch 1.13 has (I8, I16, BOOL), in their own file so dtypes.safetensors,
+    the fuzz test's seed, stays as it was. Unsigned 16/32/64-bit and float8 need a newer PyTorch: hand-made in C#."""
+    base = seeded((2, 7), 4402, -300.0, 300.0)
+    ts = {"i8": (base / 3).round().to(torch.int8), "i16": (base * 100).round().to(torch.int16), "bool": base > 0}
+    save_file(ts, OUT / "dtypes_extra.safetensors")
+    (OUT / "dtypes_extra.json").write_text(json.dumps({k: values(v) for k, v in ts.items()}))
+
+
+def perturb_batchnorm(m, seed):
+    """Seeded running statistics and counters, so eval mode differs from a fresh model's."""
     with torch.no_grad():
         for i, (name, b) in enumerate(m.named_buffers()):
             if "running_mean" in name:
-                b.copy_(seeded(tuple(b.shape), 5100 + i, -0.5, 0.5))
+                b.copy_(seeded(tuple(b.shape), seed + i, -0.5, 0.5))
             elif "running_var" in name:
-                b.copy_(seeded(tuple(b.shape), 5100 + i, 0.5, 2.0))
+                b.copy_(seeded(tuple(b.shape), seed + i, 0.5, 2.0))
             elif "num_batches" in name:
                 b.fill_(1234 + i)
+
+
+def smallsecnn():
+    torch.manual_seed(7)
+    m = SmallSECnn()
+    perturb_batchnorm(m, 5100)
     m.eval()
     x = seeded((2, 1, 28, 28), 5201)
     y = m(x)
@@ -74,5 +89,6 @@ def smallsecnn():
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     dtypes()
+    dtypes_extra()
     smallsecnn()
     print("wrote", *sorted(p.name for p in OUT.iterdir()))

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64",
-          torch.int64: "I64", torch.int32: "I32", torch.uint8: "U8"}
+          torch.int64: "I64", torch.int32: "I32", torch.uint8: "U8", torch.int8: "I8", torch.int16: "I16", torch.bool: "BOOL"}
 TORCH = {v: k for k, v in DTYPES.items()}
 
 

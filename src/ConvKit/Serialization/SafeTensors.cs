@@ -23,6 +23,7 @@ public static class SafeTensors
     /// <summary>Writes <paramref name="tensors"/> (F32 or I64) and <paramref name="metadata"/> atomically to <paramref name="path"/>.</summary>
     public static void Save(string path, IEnumerable<SafeTensorsEntry> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors writing needs a little-endian CPU");
         var list = tensors.ToList();
         var names = new HashSet<string>();
         foreach (var t in list)
@@ -71,7 +72,6 @@ public static class SafeTensors
             header.CopyTo(s);
             foreach (var t in list)
             {
-                if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors writing needs a little-endian CPU");
                 if (t.Floats is { } f) s.Write(MemoryMarshal.AsBytes(f.AsSpan()));
                 else s.Write(MemoryMarshal.AsBytes(t.Longs.AsSpan()));
             }
@@ -94,30 +94,38 @@ public static class SafeTensors
     /// <summary>
     /// Loads the tensors of <paramref name="path"/> whose names start with <paramref name="prefix"/> (prefix removed)
     /// into <paramref name="module"/> by name (<c>load_state_dict</c>); any dtype is converted to float32. With
-    /// <paramref name="strict"/> a missing or unexpected key fails, naming the keys; shape mismatches always fail.
-    /// Shapes are checked before any tensor data is read.
+    /// <paramref name="strict"/> a missing or unexpected key fails; a shape mismatch fails unless
+    /// <paramref name="skipMismatched"/>, which leaves those parameters as they are and reports them (fine-tuning
+    /// with a different head). All problems are checked against the header and reported together, naming the keys,
+    /// before any tensor data is read; tensors are then read and copied one at a time.
     /// </summary>
-    public static (IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys) LoadStateDict(
-        string path, Nn.Module module, bool strict = true, string prefix = "")
+    public static StateDictLoadResult LoadStateDict(string path, Nn.Module module, bool strict = true, string prefix = "", bool skipMismatched = false)
     {
         using var file = SafeTensorsFile.Open(path);
-        return LoadStateDict(file, module, strict, prefix);
+        return LoadStateDict(file, module, strict, prefix, skipMismatched);
     }
 
-    /// <inheritdoc cref="LoadStateDict(string, Nn.Module, bool, string)"/>
-    public static (IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys) LoadStateDict(
-        SafeTensorsFile file, Nn.Module module, bool strict = true, string prefix = "")
+    /// <inheritdoc cref="LoadStateDict(string, Nn.Module, bool, string, bool)"/>
+    public static StateDictLoadResult LoadStateDict(SafeTensorsFile file, Nn.Module module, bool strict = true, string prefix = "", bool skipMismatched = false)
     {
-        var own = module.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value);
-        var entries = file.Entries.Where(e => e.Name.StartsWith(prefix, StringComparison.Ordinal)).ToList();
-        // Shape check against the header first, so a checkpoint of another model fails before reading any data.
-        var mismatched = entries.Where(e => own.TryGetValue(e.Name[prefix.Length..], out var t) && !ShapeUtil.SameShape(t.Sizes, e.Shape))
-            .Select(e => $"size mismatch for {e.Name[prefix.Length..]}: copying a param with shape {ShapeUtil.Format(e.Shape)} from checkpoint, the shape in current model is {ShapeUtil.Format(own[e.Name[prefix.Length..]].Sizes)}.")
-            .ToList();
-        if (mismatched.Count > 0)
-            throw new ArgumentException($"Error(s) in loading state_dict for {module.GetType().Name} from {file.Path}:\n\t" + string.Join("\n\t", mismatched));
-        return module.LoadStateDict(entries.Select(e => new KeyValuePair<string, Tensor>(e.Name[prefix.Length..],
-            own.ContainsKey(e.Name[prefix.Length..]) ? file.ReadTensor(e.Name) : Tensor.Zeros(0))), strict);
+        var own = module.StateDict();
+        var ownByName = own.ToDictionary(kv => kv.Key, kv => kv.Value);
+        var incoming = file.Entries.Where(e => e.Name.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(e => e.Name[prefix.Length..]);
+        var missing = own.Where(kv => !incoming.ContainsKey(kv.Key)).Select(kv => kv.Key).ToList();
+        var unexpected = incoming.Keys.Where(k => !ownByName.ContainsKey(k)).ToList();
+        var mismatched = own.Where(kv => incoming.TryGetValue(kv.Key, out var e) && !ShapeUtil.SameShape(kv.Value.Sizes, e.Shape)).ToList();
+        var errors = new List<string>();
+        if (strict && unexpected.Count > 0) errors.Add("Unexpected key(s) in state_dict: " + string.Join(", ", unexpected.Select(k => $"\"{k}\"")) + ".");
+        if (strict && missing.Count > 0) errors.Add("Missing key(s) in state_dict: " + string.Join(", ", missing.Select(k => $"\"{k}\"")) + ".");
+        if (!skipMismatched)
+            errors.AddRange(mismatched.Select(kv => $"size mismatch for {kv.Key}: copying a param with shape {ShapeUtil.Format(incoming[kv.Key].Shape)} from checkpoint, the shape in current model is {ShapeUtil.Format(kv.Value.Sizes)}."));
+        if (errors.Count > 0)
+            throw new ArgumentException($"Error(s) in loading state_dict for {module.GetType().Name} from {file.Path}:\n\t" + string.Join("\n\t", errors));
+        var skipped = mismatched.Select(kv => kv.Key).ToHashSet();
+        using (Autograd.NoGrad())
+            foreach (var (k, target) in own)
+                if (incoming.TryGetValue(k, out var e) && !skipped.Contains(k)) target.CopyFrom(file.ReadTensor(e.Name));
+        return new StateDictLoadResult(missing, unexpected, mismatched.Select(kv => $"{kv.Key} {ShapeUtil.Format(incoming[kv.Key].Shape)} (model {ShapeUtil.Format(kv.Value.Sizes)})").ToList());
     }
 
     private static bool IsCounter(string name) => name == "num_batches_tracked" || name.EndsWith(".num_batches_tracked", StringComparison.Ordinal);

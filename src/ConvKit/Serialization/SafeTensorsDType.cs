@@ -1,6 +1,12 @@
+using System.Buffers.Binary;
+
 namespace ConvKit.Serialization;
 
-/// <summary>Element types of the safetensors format that ConvKit reads (its JSON spellings: "F32", "F16", ...).</summary>
+/// <summary>
+/// Element types of the safetensors format that ConvKit reads (its JSON spellings: "F32", "F16", ...). Every one
+/// converts to float32 (<see cref="SafeTensorsFile.ReadTensor"/>); the integer types and BOOL also to int64.
+/// F8_E4M3 is the "fn" variant PyTorch's <c>float8_e4m3fn</c> stores (no infinities, S.1111.111 is NaN).
+/// </summary>
 public enum SafeTensorsDType
 {
     F32,
@@ -10,17 +16,28 @@ public enum SafeTensorsDType
     I64,
     I32,
     U8,
+    I8,
+    I16,
+    U16,
+    U32,
+    U64,
+    BOOL,
+    F8_E4M3,
+    F8_E5M2,
 }
 
 internal static class SafeTensorsDTypes
 {
     public static int Size(this SafeTensorsDType t) => t switch
     {
-        SafeTensorsDType.F64 or SafeTensorsDType.I64 => 8,
-        SafeTensorsDType.F32 or SafeTensorsDType.I32 => 4,
-        SafeTensorsDType.F16 or SafeTensorsDType.BF16 => 2,
+        SafeTensorsDType.F64 or SafeTensorsDType.I64 or SafeTensorsDType.U64 => 8,
+        SafeTensorsDType.F32 or SafeTensorsDType.I32 or SafeTensorsDType.U32 => 4,
+        SafeTensorsDType.F16 or SafeTensorsDType.BF16 or SafeTensorsDType.I16 or SafeTensorsDType.U16 => 2,
         _ => 1,
     };
+
+    public static bool IsInteger(this SafeTensorsDType t) => t is SafeTensorsDType.I64 or SafeTensorsDType.I32 or SafeTensorsDType.U8
+        or SafeTensorsDType.I8 or SafeTensorsDType.I16 or SafeTensorsDType.U16 or SafeTensorsDType.U32 or SafeTensorsDType.U64 or SafeTensorsDType.BOOL;
 
     public static bool TryParse(string? s, out SafeTensorsDType t)
     {
@@ -41,23 +58,31 @@ internal static class SafeTensorsDTypes
         for (int i = 0; i < dst.Length; i++)
             dst[i] = t switch
             {
-                SafeTensorsDType.F32 => BitConverter.Int32BitsToSingle(ReadI32(src, i)),
-                SafeTensorsDType.F16 => (float)BitConverter.UInt16BitsToHalf(ReadU16(src, i)),
-                SafeTensorsDType.BF16 => BitConverter.Int32BitsToSingle(ReadU16(src, i) << 16),
-                SafeTensorsDType.F64 => (float)BitConverter.Int64BitsToDouble(ReadI64(src, i)),
-                SafeTensorsDType.I64 => ReadI64(src, i),
-                SafeTensorsDType.I32 => ReadI32(src, i),
-                _ => src[i],
+                SafeTensorsDType.F32 => BinaryPrimitives.ReadSingleLittleEndian(src[(4 * i)..]),
+                SafeTensorsDType.F16 => (float)BinaryPrimitives.ReadHalfLittleEndian(src[(2 * i)..]),
+                SafeTensorsDType.BF16 => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(src[(2 * i)..]) << 16),
+                SafeTensorsDType.F64 => (float)BinaryPrimitives.ReadDoubleLittleEndian(src[(8 * i)..]),
+                SafeTensorsDType.F8_E5M2 => (float)BitConverter.UInt16BitsToHalf((ushort)(src[i] << 8)),
+                SafeTensorsDType.F8_E4M3 => E4M3ToFloat(src[i]),
+                SafeTensorsDType.U64 => BinaryPrimitives.ReadUInt64LittleEndian(src[(8 * i)..]),
+                _ => ReadInteger(t, src, i),
             };
     }
 
-    /// <summary>Converts little-endian integer elements to int64; floating types must hold whole numbers.</summary>
-    public static void ToLong(SafeTensorsDType t, ReadOnlySpan<byte> src, Span<long> dst, Func<string> where)
+    /// <summary>
+    /// Converts little-endian integer (or BOOL) elements to int64; floating types must hold whole numbers.
+    /// <paramref name="first"/> is the index of dst[0] within the tensor, for the error message.
+    /// </summary>
+    public static void ToLong(SafeTensorsDType t, ReadOnlySpan<byte> src, Span<long> dst, int first, Func<string> where)
     {
-        if (t is SafeTensorsDType.I64 or SafeTensorsDType.I32 or SafeTensorsDType.U8)
+        if (t.IsInteger())
         {
             for (int i = 0; i < dst.Length; i++)
-                dst[i] = t switch { SafeTensorsDType.I64 => ReadI64(src, i), SafeTensorsDType.I32 => ReadI32(src, i), _ => src[i] };
+            {
+                if (t == SafeTensorsDType.U64 && BinaryPrimitives.ReadUInt64LittleEndian(src[(8 * i)..]) > long.MaxValue)
+                    throw new SafeTensorsException($"{where()}: expected U64 values up to {long.MaxValue}, got {BinaryPrimitives.ReadUInt64LittleEndian(src[(8 * i)..])} at element {first + i}");
+                dst[i] = ReadInteger(t, src, i);
+            }
             return;
         }
         var f = new float[dst.Length];
@@ -65,12 +90,30 @@ internal static class SafeTensorsDTypes
         for (int i = 0; i < f.Length; i++)
         {
             if (f[i] != MathF.Round(f[i]) || !float.IsFinite(f[i]))
-                throw new SafeTensorsException($"{where()}: expected whole numbers for an integer tensor, got {f[i]} at element {i}");
+                throw new SafeTensorsException($"{where()}: expected whole numbers for an integer tensor, got {f[i]} at element {first + i}");
             dst[i] = (long)f[i];
         }
     }
 
-    private static ushort ReadU16(ReadOnlySpan<byte> s, int i) => System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(s[(2 * i)..]);
-    private static int ReadI32(ReadOnlySpan<byte> s, int i) => System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(s[(4 * i)..]);
-    private static long ReadI64(ReadOnlySpan<byte> s, int i) => System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(s[(8 * i)..]);
+    private static long ReadInteger(SafeTensorsDType t, ReadOnlySpan<byte> s, int i) => t switch
+    {
+        SafeTensorsDType.I64 => BinaryPrimitives.ReadInt64LittleEndian(s[(8 * i)..]),
+        SafeTensorsDType.U64 => (long)BinaryPrimitives.ReadUInt64LittleEndian(s[(8 * i)..]),
+        SafeTensorsDType.I32 => BinaryPrimitives.ReadInt32LittleEndian(s[(4 * i)..]),
+        SafeTensorsDType.U32 => BinaryPrimitives.ReadUInt32LittleEndian(s[(4 * i)..]),
+        SafeTensorsDType.I16 => BinaryPrimitives.ReadInt16LittleEndian(s[(2 * i)..]),
+        SafeTensorsDType.U16 => BinaryPrimitives.ReadUInt16LittleEndian(s[(2 * i)..]),
+        SafeTensorsDType.I8 => (sbyte)s[i],
+        SafeTensorsDType.BOOL => s[i] != 0 ? 1 : 0,
+        _ => s[i],
+    };
+
+    /// <summary>float8 e4m3fn: exponent bias 7, subnormals below, S.1111.111 is NaN and there is no infinity.</summary>
+    private static float E4M3ToFloat(byte b)
+    {
+        int exponent = (b >> 3) & 0xF, mantissa = b & 7;
+        float sign = (b & 0x80) != 0 ? -1f : 1f;
+        if (exponent == 15 && mantissa == 7) return float.NaN;
+        return sign * (exponent == 0 ? mantissa / 8f * MathF.ScaleB(1f, -6) : (1 + mantissa / 8f) * MathF.ScaleB(1f, exponent - 7));
+    }
 }

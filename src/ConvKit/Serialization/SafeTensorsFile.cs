@@ -1,15 +1,17 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace ConvKit.Serialization;
 
 /// <summary>
 /// An open safetensors file (the format of Hugging Face's <c>safetensors</c>): an 8-byte little-endian header
 /// length, a JSON header, then the raw tensor data. The header is read and validated in full before any tensor
-/// data is touched; each tensor is then read once, on request, straight from its byte range, so a large file is
-/// never loaded twice or held in memory as a whole.
+/// data is touched; each tensor is then read once, on request, straight from its byte range (F32 into the result,
+/// other types through a 1 MB conversion buffer), so a large file is never loaded twice or held in memory as a whole.
 /// </summary>
 public sealed class SafeTensorsFile : IDisposable
 {
+    private const int ChunkBytes = 1 << 20;
     private readonly FileStream _stream;
     private readonly long _dataStart;
     private readonly Dictionary<string, SafeTensorInfo> _byName;
@@ -69,32 +71,46 @@ public sealed class SafeTensorsFile : IDisposable
     public SafeTensorInfo this[string name] => _byName.TryGetValue(name, out var e) ? e
         : throw new KeyNotFoundException($"{Path}: no tensor named '{name}' (the file has {Entries.Count} tensors)");
 
-    /// <summary>Reads tensor <paramref name="name"/> as float32 (converting F16, BF16, F64 and the integer types).</summary>
+    /// <summary>Reads tensor <paramref name="name"/> as float32 (converting every other dtype; integers above 2^24 round).</summary>
     public Tensor ReadTensor(string name)
     {
         var e = this[name];
         var data = GC.AllocateUninitializedArray<float>(e.Numel);
-        SafeTensorsDTypes.ToFloat(e.DType, ReadBytes(e), data);
+        if (e.DType == SafeTensorsDType.F32 && BitConverter.IsLittleEndian)
+            ReadExactly(_stream, _dataStart + e.Begin, MemoryMarshal.AsBytes(data.AsSpan()), Path);
+        else
+            ReadConverted(e, data, (src, dst, _) => SafeTensorsDTypes.ToFloat(e.DType, src, dst));
         return new Tensor(data, (int[])e.Shape.Clone());
     }
 
-    /// <summary>Reads tensor <paramref name="name"/> as int64 (I64, I32, U8; floating types must hold whole numbers).</summary>
+    /// <summary>Reads tensor <paramref name="name"/> as int64 (the integer types and BOOL; floating types must hold whole numbers).</summary>
     public LongTensor ReadLongTensor(string name)
     {
         var e = this[name];
         var data = new long[e.Numel];
-        SafeTensorsDTypes.ToLong(e.DType, ReadBytes(e), data, () => $"{Path}: tensor '{name}'");
+        if (e.DType == SafeTensorsDType.I64 && BitConverter.IsLittleEndian)
+            ReadExactly(_stream, _dataStart + e.Begin, MemoryMarshal.AsBytes(data.AsSpan()), Path);
+        else
+            ReadConverted(e, data, (src, dst, first) => SafeTensorsDTypes.ToLong(e.DType, src, dst, first, () => $"{Path}: tensor '{name}'"));
         return new LongTensor(data, (int[])e.Shape.Clone());
     }
 
     /// <summary>Reads every tensor as float32, in header order.</summary>
     public IEnumerable<KeyValuePair<string, Tensor>> ReadAll() => Entries.Select(e => new KeyValuePair<string, Tensor>(e.Name, ReadTensor(e.Name)));
 
-    private byte[] ReadBytes(SafeTensorInfo e)
+    private delegate void Converter<T>(ReadOnlySpan<byte> src, Span<T> dst, int first);
+
+    /// <summary>Streams the tensor's bytes through a bounded buffer, converting each chunk into <paramref name="into"/>.</summary>
+    private void ReadConverted<T>(SafeTensorInfo e, T[] into, Converter<T> convert)
     {
-        var bytes = GC.AllocateUninitializedArray<byte>(checked((int)(e.End - e.Begin)));
-        ReadExactly(_stream, _dataStart + e.Begin, bytes, Path);
-        return bytes;
+        int size = e.DType.Size(), perChunk = ChunkBytes / size;
+        var buffer = new byte[Math.Min(ChunkBytes, e.End - e.Begin)];
+        for (int first = 0; first < into.Length; first += perChunk)
+        {
+            int n = Math.Min(perChunk, into.Length - first);
+            ReadExactly(_stream, _dataStart + e.Begin + (long)first * size, buffer.AsSpan(0, n * size), Path);
+            convert(buffer.AsSpan(0, n * size), into.AsSpan(first, n), first);
+        }
     }
 
     private static void ReadExactly(FileStream stream, long offset, Span<byte> into, string path)

@@ -12,7 +12,8 @@ public sealed record SafeTensorInfo(string Name, SafeTensorsDType DType, int[] S
 /// <summary>
 /// Parses and validates a safetensors header (the JSON after the 8-byte length): every entry's dtype and shape,
 /// offsets that tile the data section exactly (in range, contiguous, non-overlapping), byte lengths equal to
-/// dtype size × element count, unique names, and a string-to-string <c>__metadata__</c>.
+/// dtype size × element count, unique names, a string-to-string (or null) <c>__metadata__</c>, and the spec's
+/// rule that the header begins with '{' (trailing space padding is allowed).
 /// </summary>
 internal static class SafeTensorsHeader
 {
@@ -23,6 +24,9 @@ internal static class SafeTensorsHeader
     {
         if (!System.Text.Unicode.Utf8.IsValid(json))
             throw new SafeTensorsException($"{file}: expected a UTF-8 JSON header, got invalid UTF-8");
+        // The spec: the header MUST begin with '{' and MAY be padded at the end with spaces (the reference reader's InvalidHeaderStart).
+        if (json.IsEmpty || json[0] != (byte)'{')
+            throw new SafeTensorsException($"{file}: expected the header to begin with '{{', got {(json.IsEmpty ? "an empty header" : $"byte 0x{json[0]:X2}")}");
         JsonDocument doc;
         try
         {
@@ -34,24 +38,38 @@ internal static class SafeTensorsHeader
         }
         using (doc)
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new SafeTensorsException($"{file}: expected the header to be a JSON object, got {doc.RootElement.ValueKind}");
-            var entries = new List<SafeTensorInfo>();
-            var metadata = new Dictionary<string, string>();
-            var names = new HashSet<string>();
-            foreach (var prop in doc.RootElement.EnumerateObject())
+            try
             {
-                if (!names.Add(prop.Name)) throw new SafeTensorsException($"{file}: expected unique tensor names, got '{prop.Name}' twice");
-                if (prop.Name == "__metadata__") ReadMetadata(prop.Value, metadata, file);
-                else entries.Add(ReadEntry(prop.Name, prop.Value, file));
+                return Read(doc.RootElement, dataLength, file);
             }
-            CheckLayout(entries, dataLength, file);
-            return (entries, metadata);
+            catch (InvalidOperationException e)
+            {
+                // System.Text.Json parses "\ud800" but cannot unescape it to a string; serde_json rejects it outright.
+                throw new SafeTensorsException($"{file}: expected JSON strings of valid unicode, got {e.Message}", e);
+            }
         }
+    }
+
+    private static (List<SafeTensorInfo>, Dictionary<string, string>) Read(JsonElement root, long dataLength, string file)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new SafeTensorsException($"{file}: expected the header to be a JSON object, got {root.ValueKind}");
+        var entries = new List<SafeTensorInfo>();
+        var metadata = new Dictionary<string, string>();
+        var names = new HashSet<string>();
+        foreach (var prop in root.EnumerateObject())
+        {
+            if (!names.Add(prop.Name)) throw new SafeTensorsException($"{file}: expected unique tensor names, got '{prop.Name}' twice");
+            if (prop.Name == "__metadata__") ReadMetadata(prop.Value, metadata, file);
+            else entries.Add(ReadEntry(prop.Name, prop.Value, file));
+        }
+        CheckLayout(entries, dataLength, file);
+        return (entries, metadata);
     }
 
     private static void ReadMetadata(JsonElement e, Dictionary<string, string> into, string file)
     {
+        if (e.ValueKind == JsonValueKind.Null) return;
         if (e.ValueKind != JsonValueKind.Object) throw new SafeTensorsException($"{file}: expected __metadata__ to be an object of strings, got {e.ValueKind}");
         foreach (var kv in e.EnumerateObject())
         {
@@ -66,7 +84,7 @@ internal static class SafeTensorsHeader
         string what = $"{file}: tensor '{name}'";
         if (e.ValueKind != JsonValueKind.Object) throw new SafeTensorsException($"{what}: expected an object with dtype, shape and data_offsets, got {e.ValueKind}");
         if (!e.TryGetProperty("dtype", out var d) || d.ValueKind != JsonValueKind.String || !SafeTensorsDTypes.TryParse(d.GetString(), out var dtype))
-            throw new SafeTensorsException($"{what}: expected dtype one of {string.Join(", ", Enum.GetNames<SafeTensorsDType>())}, got {(e.TryGetProperty("dtype", out d) ? d.ToString() : "none")}");
+            throw new SafeTensorsException($"{what}: expected dtype one of {string.Join(", ", Enum.GetNames<SafeTensorsDType>())}, got {(e.TryGetProperty("dtype", out d) ? Clip(d) : "none")}");
         if (!e.TryGetProperty("shape", out var s) || s.ValueKind != JsonValueKind.Array || s.GetArrayLength() > 16)
             throw new SafeTensorsException($"{what}: expected shape to be an array of at most 16 sizes");
         var shape = new int[s.GetArrayLength()];
@@ -75,16 +93,29 @@ internal static class SafeTensorsHeader
         foreach (var v in s.EnumerateArray())
         {
             if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out shape[i]) || shape[i] < 0)
-                throw new SafeTensorsException($"{what}: expected non-negative int32 sizes in shape, got {s}");
+                throw new SafeTensorsException($"{what}: expected non-negative int32 sizes in shape, got {Clip(s)}");
             numel *= shape[i++];
-            if (numel > int.MaxValue) throw new SafeTensorsException($"{what}: shape {s} has more than {int.MaxValue} elements");
+            if (numel > int.MaxValue) throw new SafeTensorsException($"{what}: shape {Clip(s)} has more than {int.MaxValue} elements");
         }
         if (!e.TryGetProperty("data_offsets", out var o) || o.ValueKind != JsonValueKind.Array || o.GetArrayLength() != 2
-            || !o[0].TryGetInt64(out long begin) || !o[1].TryGetInt64(out long end) || begin < 0 || end < begin)
-            throw new SafeTensorsException($"{what}: expected data_offsets [begin, end] with 0 <= begin <= end, got {(e.TryGetProperty("data_offsets", out o) ? o.ToString() : "none")}");
+            || !TryGetOffset(o[0], out long begin) || !TryGetOffset(o[1], out long end) || end < begin)
+            throw new SafeTensorsException($"{what}: expected data_offsets [begin, end] of integers with 0 <= begin <= end, got {(e.TryGetProperty("data_offsets", out o) ? Clip(o) : "none")}");
         if (end - begin != numel * dtype.Size())
             throw new SafeTensorsException($"{what}: {dtype} {ShapeUtil.Format(shape)} needs {numel * dtype.Size()} bytes, data_offsets [{begin}, {end}] give {end - begin}");
         return new SafeTensorInfo(name, dtype, shape, begin, end);
+    }
+
+    private static bool TryGetOffset(JsonElement e, out long value)
+    {
+        value = 0;
+        return e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out value) && value >= 0;
+    }
+
+    /// <summary>The JSON of <paramref name="e"/> for an error message, cut to 80 characters (a header may hold 100 MB).</summary>
+    private static string Clip(JsonElement e)
+    {
+        var text = e.GetRawText();
+        return text.Length <= 80 ? text : text[..80] + $"... ({text.Length} characters)";
     }
 
     private static void CheckLayout(List<SafeTensorInfo> entries, long dataLength, string file)
