@@ -15,6 +15,7 @@ internal static class CliApp
         root.Subcommands.Add(VizCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
         root.Subcommands.Add(UpsampleCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
         return root;
     }
 

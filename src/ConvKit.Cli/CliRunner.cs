@@ -27,5 +27,5 @@ internal static class CliRunner
 
     private static bool IsUserError(Exception e) => e is ArgumentException or FileNotFoundException or DirectoryNotFoundException
         or DatasetNotFoundException or DataFormatException or SafeTensorsException or ImageFormatException or UnsupportedImageException
-        or TrainingDivergedException or UnauthorizedAccessException;
+        or ConvKit.Onnx.OnnxException or TrainingDivergedException or UnauthorizedAccessException;
 }

@@ -32,15 +32,16 @@ internal static class PredictCommand
             foreach (var file in files)
             {
                 var logits = ModelInput.Run(model, ModelInput.Load(model, file, out var image));
-                if (model.Spec.Task == ModelTask.Segmentation) WriteMask(model, file, image, logits, outDir!);
-                else PrintClass(model, file, logits);
+                if (model.Spec.Task == ModelTask.Segmentation) WriteMask(model.ClassNames, file, image, logits, outDir!);
+                else PrintClass(model.ClassNames, file, logits);
             }
             return 0;
         }));
         return cmd;
     }
 
-    private static void WriteMask(TrainedModel model, string file, Image image, Tensor logits, string outDir)
+    /// <summary>Writes the argmax of <paramref name="logits"/> [1, K, H, W] as a palette mask and an overlay, and prints the class shares.</summary>
+    internal static void WriteMask(IReadOnlyList<string> classNames, string file, Image image, Tensor logits, string outDir)
     {
         var ids = logits.Argmax(1).Reshape(image.Height, image.Width);
         var mask = Image.FromClassIds(ids);
@@ -49,16 +50,17 @@ internal static class PredictCommand
         ImageFile.WritePng(maskPath, mask);
         ImageFile.WritePng(overlayPath, ConvKit.Vision.Imaging.Overlay.Draw(image, ids));
         var counts = ids.ToArray().GroupBy(id => id).OrderBy(g => g.Key)
-            .Select(g => FormattableString.Invariant($"{ClassName(model, (int)g.Key)} {100.0 * g.Count() / ids.Numel:F1}%"));
+            .Select(g => FormattableString.Invariant($"{ClassName(classNames, (int)g.Key)} {100.0 * g.Count() / ids.Numel:F1}%"));
         Console.WriteLine($"{file}: {maskPath}, {overlayPath} ({string.Join(", ", counts)})");
     }
 
-    private static void PrintClass(TrainedModel model, string file, Tensor logits)
+    /// <summary>Prints the most probable class of <paramref name="logits"/> [1, K] with its softmax probability.</summary>
+    internal static void PrintClass(IReadOnlyList<string> classNames, string file, Tensor logits)
     {
         var probs = F.Softmax(logits, 1).ToArray();
         int best = Array.IndexOf(probs, probs.Max());
-        Console.WriteLine($"{file}: {ClassName(model, best)} (p={probs[best].ToString("F2", CultureInfo.InvariantCulture)})");
+        Console.WriteLine($"{file}: {ClassName(classNames, best)} (p={probs[best].ToString("F2", CultureInfo.InvariantCulture)})");
     }
 
-    private static string ClassName(TrainedModel model, int id) => id < model.ClassNames.Count ? model.ClassNames[id] : $"class {id}";
+    private static string ClassName(IReadOnlyList<string> classNames, int id) => id < classNames.Count ? classNames[id] : $"class {id}";
 }

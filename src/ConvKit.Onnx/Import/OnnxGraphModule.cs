@@ -28,6 +28,15 @@ public sealed class OnnxGraphModule : OnnxScope
     public IReadOnlyList<string> InputNames => _inputNames;
     /// <summary>Names of the graph outputs, in order.</summary>
     public IReadOnlyList<string> OutputNames => _outputNames;
+    /// <summary>
+    /// The declared dims of each graph input, in <see cref="InputNames"/> order: a number for a fixed dim, null for a
+    /// symbolic or missing one (e.g. [1, 3, null, null] for an image model exported with dynamic H and W).
+    /// </summary>
+    public IReadOnlyList<int?[]> InputDims => _inputNames
+        .Select(n => Model.Graph.Input.FirstOrDefault(i => i.Name == n)?.Type?.TensorType?.Shape?.Dim
+            .Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue is > 0 and <= int.MaxValue ? (int?)d.DimValue : null).ToArray() ?? [])
+        .ToList();
+
     /// <summary>The op types in the graph, in evaluation order.</summary>
     public IReadOnlyList<string> OpTypes => _nodes.Select(n => n.Context.Op).ToList();
 
