@@ -31,3 +31,9 @@ public sealed class OnnxEvaluationException : OnnxException
 {
     public OnnxEvaluationException(string message, Exception? inner = null) : base(message, inner) { }
 }
+
+/// <summary>A module (or a module setting) that <see cref="OnnxExport"/> cannot express in ONNX.</summary>
+public sealed class OnnxExportException : OnnxException
+{
+    public OnnxExportException(string message) : base(message) { }
+}

@@ -15,6 +15,7 @@ public sealed class Tanh : Module { public override Tensor Forward(Tensor input)
 /// <summary><c>torch.nn.LeakyReLU(negative_slope)</c>.</summary>
 public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
 {
+    public float NegativeSlope => negativeSlope;
     public override Tensor Forward(Tensor input) => F.LeakyRelu(input, negativeSlope);
     protected override string ExtraRepr() => $"negative_slope={negativeSlope}";
 }
@@ -22,6 +23,7 @@ public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
 /// <summary><c>torch.nn.Softmax(dim)</c>.</summary>
 public sealed class Softmax(int dim) : Module
 {
+    public int Dim => dim;
     public override Tensor Forward(Tensor input) => F.Softmax(input, dim);
     protected override string ExtraRepr() => $"dim={dim}";
 }

@@ -18,6 +18,8 @@ public sealed class Dropout : Module
 /// <summary><c>torch.nn.Flatten(start_dim=1, end_dim=-1)</c>.</summary>
 public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
 {
+    public int StartDim => startDim;
+    public int EndDim => endDim;
     public override Tensor Forward(Tensor input) => input.Flatten(startDim, endDim);
     protected override string ExtraRepr() => $"start_dim={startDim}, end_dim={endDim}";
 }
