@@ -16,6 +16,7 @@ internal static class CliApp
         root.Subcommands.Add(ExplainCommand.Create());
         root.Subcommands.Add(UpsampleCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         return root;
     }
 

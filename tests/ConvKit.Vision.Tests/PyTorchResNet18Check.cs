@@ -15,17 +15,7 @@ public class PyTorchResNet18Check
 {
     private const string Variable = "CONVKIT_RESNET18_DIR";
 
-    /// <summary>A fact that xUnit skips, saying why, unless <see cref="Variable"/> names the script's output folder.</summary>
-    private sealed class NeedsResNet18FilesFactAttribute : FactAttribute
-    {
-        public NeedsResNet18FilesFactAttribute()
-        {
-            if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(Variable)))
-                Skip = $"opt-in: run tools/check_resnet18_safetensors.sh (sets {Variable})";
-        }
-    }
-
-    [NeedsResNet18FilesFact]
+    [ConvKit.Tests.OptInFact(Variable, "tools/check_resnet18_safetensors.sh")]
     public void FullResNet18AndFcnResNet18MatchPyTorch()
     {
         string dir = Environment.GetEnvironmentVariable(Variable)!;
