@@ -43,7 +43,7 @@ internal static class RunCommand
             foreach (var file in ModelInput.ListImages(parse.GetValue(input)!))
             {
                 var image = ImageFile.Read(file);
-                var x = Normalize(image.ToTensor(channels), m, s).Unsqueeze(0);
+                var x = ConvKit.Data.Transforms.Normalize(m, s)(image.ToTensor(channels), Generator.Current).Unsqueeze(0);
                 if (dims[2] is int h && dims[3] is int w && (h != image.Height || w != image.Width))
                     x = F.Interpolate(x, size: (h, w), mode: "bilinear", alignCorners: false);
                 Tensor y;
@@ -61,12 +61,6 @@ internal static class RunCommand
             return 0;
         }));
         return cmd;
-    }
-
-    private static Tensor Normalize(Tensor image, float[] mean, float[] std)
-    {
-        int c = mean.Length;
-        return (image - Tensor.FromArray(mean, c, 1, 1)) / Tensor.FromArray(std, c, 1, 1);
     }
 
     private static float[] Floats(string? text, int count, float fallback, string option)

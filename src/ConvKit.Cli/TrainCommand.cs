@@ -84,7 +84,7 @@ internal static class TrainCommand
             }
             var last = reports[^1];
             Console.WriteLine($"done: {string.Join(", ", last.Metrics.Select(m => $"{m.Key} {m.Value:F4}"))} after {last.Epoch} epochs; " +
-                              $"median epoch {Median(reports.Select(e => e.Seconds)):F1} s; checkpoint {Path.Combine(outDir, TrainLoop<int>.CheckpointFile)}");
+                              $"median epoch {Median(reports.Select(e => e.Seconds)):F1} s; checkpoint {Path.Combine(outDir, TrainOutputs.CheckpointFile)}");
             return 0;
         }));
         return cmd;

@@ -54,11 +54,9 @@ public sealed record TrainedModel(Module Module, ModelSpec Spec, int InChannels,
     /// <summary>Normalises an image [C, H, W] or batch [N, C, H, W] with values in [0, 1] by the model's mean and std.</summary>
     public Tensor Normalize(Tensor image)
     {
-        int c = image.Sizes[^3];
-        if (c != InChannels) throw new ArgumentException($"{Spec.Name} expects images with {InChannels} channels, got {ShapeUtil.Format(image.Sizes)}");
-        var shape = Enumerable.Repeat(1, image.Dim).ToArray();
-        shape[^3] = c;
-        return (image - Tensor.FromArray(Mean, shape)) / Tensor.FromArray(Std, shape);
+        if (image.Dim < 3 || image.Sizes[^3] != InChannels)
+            throw new ArgumentException($"{Spec.Name} expects images [{InChannels}, H, W], got {ShapeUtil.Format(image.Sizes)}");
+        return ConvKit.Data.Transforms.Normalize(Mean, Std)(image, Generator.Current);
     }
 
     private static int ParseCount(string s, string key, string path) =>

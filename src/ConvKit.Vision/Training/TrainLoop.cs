@@ -11,6 +11,14 @@ public sealed record TrainProgress(int Epoch, int Epochs, int Step, int Steps, d
 /// <summary>One epoch's outcome: mean training loss, time, throughput, the lr at its end and the evaluation metrics.</summary>
 public sealed record EpochReport(int Epoch, double TrainLoss, double Seconds, double ImagesPerSecond, double Lr, IReadOnlyDictionary<string, double> Metrics);
 
+/// <summary>The files <see cref="TrainLoop{TBatch}"/> writes into its output folder.</summary>
+public static class TrainOutputs
+{
+    public const string CheckpointFile = "checkpoint.safetensors";
+    public const string WeightsFile = "model.safetensors";
+    public const string MetricsFile = "metrics.csv";
+}
+
 /// <summary>What a task plugs into <see cref="TrainLoop{TBatch}"/>: the loss of a batch, its size, and the evaluation.</summary>
 public sealed record TrainTask<TBatch>(
     Func<Module, TBatch, Tensor> Loss,
@@ -26,9 +34,7 @@ public sealed record TrainTask<TBatch>(
 /// </summary>
 public sealed class TrainLoop<TBatch>(Module model, TrainRecipe recipe, TrainTask<TBatch> task)
 {
-    public const string CheckpointFile = "checkpoint.safetensors";
-    public const string WeightsFile = "model.safetensors";
-    public const string MetricsFile = "metrics.csv";
+    private const string CheckpointFile = TrainOutputs.CheckpointFile, WeightsFile = TrainOutputs.WeightsFile, MetricsFile = TrainOutputs.MetricsFile;
 
     /// <summary>Folder for checkpoints and metrics; null writes nothing.</summary>
     public string? OutputDir { get; init; }

@@ -13,12 +13,7 @@ internal static class ConvImport
         var pads = OpHelpers.Pads(c);
         return inputs =>
         {
-            var x = inputs.FloatAt(0, c);
-            var w = inputs.FloatAt(1, c);
-            var b = inputs.OptionalFloat(2);
-            OpHelpers.Require4D(x, c);
-            if (w.Dim != 4 || (kernel is Pair k0 && (k0.H != w.Shape[2] || k0.W != w.Shape[3])))
-                throw new OnnxEvaluationException($"ONNX Conv node '{c.Name}': weight [{string.Join(", ", w.Shape)}] does not match kernel_shape {kernel}");
+            var (x, w, b) = Operands(inputs, c, kernel);
             var p = OpHelpers.ResolvePads(autoPad, pads, x.Shape[2], x.Shape[3], (w.Shape[2], w.Shape[3]), stride, dil);
             if (!OpHelpers.Symmetric(p)) { x = OpHelpers.PadExplicit(x, p, 0f); p = [0, 0, 0, 0]; }
             return OpHelpers.One(F.Conv2d(x, w, b, stride, (p[0], p[1]), dil, groups));
@@ -41,12 +36,7 @@ internal static class ConvImport
             throw c.Unsupported("auto_pad", $"auto_pad={autoPad} is not supported for ConvTranspose; export with explicit pads");
         return inputs =>
         {
-            var x = inputs.FloatAt(0, c);
-            var w = inputs.FloatAt(1, c);
-            var b = inputs.OptionalFloat(2);
-            OpHelpers.Require4D(x, c);
-            if (w.Dim != 4 || (kernel is Pair k0 && (k0.H != w.Shape[2] || k0.W != w.Shape[3])))
-                throw new OnnxEvaluationException($"ONNX ConvTranspose node '{c.Name}': weight [{string.Join(", ", w.Shape)}] does not match kernel_shape {kernel}");
+            var (x, w, b) = Operands(inputs, c, kernel);
             int kh = w.Shape[2], kw = w.Shape[3];
             var p = autoPad == "VALID" ? [0, 0, 0, 0] : pads;
             Pair op = outPad;
@@ -71,5 +61,16 @@ internal static class ConvImport
             }
             return OpHelpers.One(y);
         };
+    }
+
+    /// <summary>Input [N, C, H, W], weight [·, ·, kH, kW] (checked against kernel_shape when given) and the optional bias.</summary>
+    private static (Tensor X, Tensor W, Tensor? B) Operands(OnnxValue?[] inputs, NodeContext c, Pair? kernel)
+    {
+        var x = inputs.FloatAt(0, c);
+        var w = inputs.FloatAt(1, c);
+        OpHelpers.Require4D(x, c);
+        if (w.Dim != 4 || (kernel is Pair k && (k.H != w.Shape[2] || k.W != w.Shape[3])))
+            throw new OnnxEvaluationException($"ONNX {c.Op} node '{c.Name}': weight [{string.Join(", ", w.Shape)}] does not match kernel_shape {kernel}");
+        return (x, w, inputs.OptionalFloat(2));
     }
 }
