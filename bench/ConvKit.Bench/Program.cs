@@ -18,17 +18,20 @@ Console.WriteLine($"ConvKit.Bench  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  threa
 var ours = new Dictionary<string, (double Ms, double Flops)>();
 foreach (var w in Workloads.All(only))
 {
-    for (int i = 0; i < w.Warmup; i++) w.Run();
+    var run = w.Setup();
+    for (int i = 0; i < w.Warmup; i++) run();
     var times = new List<double>();
     for (int i = 0; i < w.Repeats; i++)
     {
         var sw = Stopwatch.StartNew();
-        w.Run();
+        run();
         times.Add(sw.Elapsed.TotalMilliseconds);
     }
     times.Sort();
     ours[w.Name] = (times[times.Count / 2], w.Flops);
-    Console.Error.WriteLine($"  {w.Name}: {ours[w.Name].Ms:F2} ms");
+    Console.Error.WriteLine($"  {w.Name}: {ours[w.Name].Ms:F2} ms (runs {string.Join(", ", times.Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))})");
+    run = null;
+    GC.Collect();
 }
 
 var torch = peer ? PeerBench.Run(threads) : new Dictionary<string, double>();
