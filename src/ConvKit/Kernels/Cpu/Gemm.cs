@@ -120,8 +120,19 @@ internal static unsafe partial class Gemm
         if (a == null) throw new ArgumentNullException(nameof(a));
         if (b == null) throw new ArgumentNullException(nameof(b));
 
-        bool fma = Fma.IsSupported && Avx.IsSupported && !ForceScalar;
+        Sgemm(transA, m, n, k, a, lda, new DenseB(b, ldb, transB), c, ldc, accumulate, maxThreads);
+    }
 
+    /// <summary>
+    /// C[m,n] = op(A)·B (+ C when <paramref name="accumulate"/>) (+ rowBias[i] on row i when given), where B is any
+    /// <see cref="IPanelB"/>: a dense matrix, or a matrix that exists only virtually (an image seen as its im2col
+    /// matrix), packed straight into the micro-kernel's layout. m, n, k &gt; 0 and c, a non-null are the caller's to ensure.
+    /// </summary>
+    internal static void Sgemm<TB>(bool transA, int m, int n, int k, float* a, int lda, TB b,
+                                   float* c, int ldc, bool accumulate, int maxThreads, float* rowBias = null)
+        where TB : struct, IPanelB
+    {
+        bool fma = UsesFma;
         int threads = Math.Min(maxThreads, Environment.ProcessorCount);
         bool splitN = n >= m; // split the larger dimension: less duplicated packing
         if (threads > 1)
@@ -136,13 +147,26 @@ internal static unsafe partial class Gemm
 
         if (threads <= 1)
         {
-            Blocked(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, fma);
+            Blocked(transA, m, n, k, a, lda, b, 0, c, ldc, accumulate, fma, rowBias);
             return;
         }
 
-        RunParallel(transA, transB, m, n, k, (nint)a, lda, (nint)b, ldb, (nint)c, ldc,
-                    accumulate, fma, threads, splitN);
+        var job = new StripeJob<TB>
+        {
+            TransA = transA, M = m, N = n, K = k, A = (nint)a, Lda = lda, B = b, C = (nint)c, Ldc = ldc, Bias = (nint)rowBias,
+            Accumulate = accumulate, UseFma = fma, Stripes = threads, SplitN = splitN, Remaining = threads,
+        };
+        // One queued item per extra thread; the caller works too. Whoever gets to a stripe
+        // first runs it, so a late pool thread costs nothing but its share of parallelism.
+        for (int t = 1; t < threads; t++) ThreadPool.UnsafeQueueUserWorkItem(job, preferLocal: false);
+        job.Execute();
+        var spin = new SpinWait();
+        while (Volatile.Read(ref job.Remaining) != 0) spin.SpinOnce(sleep1Threshold: -1);
+        job.Error?.Throw();
     }
+
+    /// <summary>True when the AVX2/FMA micro-kernel and SIMD packing run (false on other CPUs or under <see cref="ForceScalar"/>).</summary>
+    internal static bool UsesFma => Fma.IsSupported && Avx2.IsSupported && !ForceScalar;
 
     /// <summary>
     /// Managed-array overload: the matrices start at the given offsets; arrays are pinned
@@ -192,34 +216,15 @@ internal static unsafe partial class Gemm
 
     // ---------------------------------------------------------------- threading
 
-    private static void RunParallel(bool transA, bool transB, int m, int n, int k,
-                                    nint a, int lda, nint b, int ldb, nint c, int ldc,
-                                    bool accumulate, bool fma, int threads, bool splitN)
-    {
-        var job = new StripeJob
-        {
-            TransA = transA, TransB = transB, M = m, N = n, K = k,
-            A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc,
-            Accumulate = accumulate, UseFma = fma, Stripes = threads, SplitN = splitN,
-            Remaining = threads,
-        };
-        // One queued item per extra thread; the caller works too. Whoever gets to a stripe
-        // first runs it, so a late pool thread costs nothing but its share of parallelism.
-        for (int t = 1; t < threads; t++) ThreadPool.UnsafeQueueUserWorkItem(job, preferLocal: false);
-        job.Execute();
-        var spin = new SpinWait();
-        while (Volatile.Read(ref job.Remaining) != 0) spin.SpinOnce(sleep1Threshold: -1);
-        job.Error?.Throw();
-    }
-
     /// One threaded GEMM call: the output is cut into <see cref="Stripes"/> contiguous stripes
     /// (whole tiles) along m or n; each participant claims stripes until none are left.
     /// Preferred over Parallel.For: no replica start-up delay, one small allocation per call.
-    private sealed class StripeJob : IThreadPoolWorkItem
+    private sealed class StripeJob<TB> : IThreadPoolWorkItem where TB : struct, IPanelB
     {
-        public bool TransA, TransB, Accumulate, UseFma, SplitN;
-        public int M, N, K, Lda, Ldb, Ldc, Stripes;
-        public nint A, B, C;
+        public bool TransA, Accumulate, UseFma, SplitN;
+        public int M, N, K, Lda, Ldc, Stripes;
+        public nint A, C, Bias;
+        public TB B;
         public int Next;       // next unclaimed stripe
         public int Remaining;  // stripes not yet finished
         public System.Runtime.ExceptionServices.ExceptionDispatchInfo? Error;
@@ -244,30 +249,20 @@ internal static unsafe partial class Gemm
             int end = Math.Min(extent, (int)((long)tiles * (s + 1) / Stripes) * unit);
             if (start >= end) return;
             int len = end - start;
-            float* pa = (float*)A, pb = (float*)B, pc = (float*)C;
+            float* pa = (float*)A, pc = (float*)C, bias = (float*)Bias;
             if (SplitN)
-            {
-                // Columns [start, end) of op(B) and C.
-                pb += TransB ? (long)start * Ldb : start;
-                pc += start;
-                Blocked(TransA, TransB, M, len, K, pa, Lda, pb, Ldb, pc, Ldc, Accumulate, UseFma);
-            }
+                Blocked(TransA, M, len, K, pa, Lda, B, start, pc + start, Ldc, Accumulate, UseFma, bias);
             else
-            {
-                // Rows [start, end) of op(A) and C.
-                pa += TransA ? start : (long)start * Lda;
-                pc += (long)start * Ldc;
-                Blocked(TransA, TransB, len, N, K, pa, Lda, pb, Ldb, pc, Ldc, Accumulate, UseFma);
-            }
+                Blocked(TransA, len, N, K, pa + (TransA ? start : (long)start * Lda), Lda, B, 0, pc + (long)start * Ldc, Ldc,
+                        Accumulate, UseFma, bias == null ? null : bias + start);
         }
     }
 
     // ---------------------------------------------------------------- driver
 
-    /// The five-loop blocked GEMM (single thread). m, n, k > 0.
-    private static void Blocked(bool transA, bool transB, int m, int n, int k,
-                                float* a, int lda, float* b, int ldb,
-                                float* c, int ldc, bool accumulate, bool fma)
+    /// The five-loop blocked GEMM (single thread) on columns j0..j0+n of B. m, n, k > 0.
+    private static void Blocked<TB>(bool transA, int m, int n, int k, float* a, int lda, in TB b, int j0,
+                                    float* c, int ldc, bool accumulate, bool fma, float* bias) where TB : struct, IPanelB
     {
         int kcMax = Math.Min(KC, k);
         int ncMax = Math.Min(NC, RoundUp(n, NR));
@@ -284,15 +279,15 @@ internal static unsafe partial class Gemm
                 // The first K slice overwrites C unless accumulating; later slices add.
                 bool add = accumulate || pc > 0;
 
-                float* bSrc = transB ? b + (long)jc * ldb + pc : b + (long)pc * ldb + jc;
-                PackB(transB, bSrc, ldb, kc, nc, packB, fma);
+                b.Pack(pc, kc, j0 + jc, nc, packB, fma);
 
                 for (int ic = 0; ic < m; ic += MC)
                 {
                     int mc = Math.Min(MC, m - ic);
                     float* aSrc = transA ? a + (long)pc * lda + ic : a + (long)ic * lda + pc;
                     PackA(transA, aSrc, lda, mc, kc, packA);
-                    MacroKernel(mc, nc, kc, packA, packB, c + (long)ic * ldc + jc, ldc, add, fma);
+                    MacroKernel(mc, nc, kc, packA, packB, c + (long)ic * ldc + jc, ldc, add, fma,
+                                pc == 0 && bias != null ? bias + ic : null);
                 }
             }
         }
@@ -300,10 +295,11 @@ internal static unsafe partial class Gemm
 
     [SkipLocalsInit]
     private static void MacroKernel(int mc, int nc, int kc, float* packA, float* packB,
-                                    float* c, int ldc, bool add, bool fma)
+                                    float* c, int ldc, bool add, bool fma, float* bias)
     {
         float* tile = stackalloc float[MR * NR + 8];
         tile = (float*)(((nint)tile + 31) & ~(nint)31);
+        float* padded = stackalloc float[MR];
 
         for (int jr = 0; jr < nc; jr += NR)
         {
@@ -314,15 +310,23 @@ internal static unsafe partial class Gemm
                 int mr = Math.Min(MR, mc - ir);
                 float* ap = packA + (long)ir * kc;
                 float* cp = c + (long)ir * ldc + jr;
+                float* bi = bias == null ? null : bias + ir;
                 if (mr == MR && nr == NR)
                 {
-                    if (fma) KernelFma(kc, ap, bp, cp, ldc, add);
-                    else KernelPortable(kc, ap, bp, cp, ldc, add);
+                    if (fma) KernelFma(kc, ap, bp, cp, ldc, add, bi);
+                    else KernelPortable(kc, ap, bp, cp, ldc, add, bi);
                 }
                 else
                 {
-                    if (fma) KernelFma(kc, ap, bp, tile, NR, false);
-                    else KernelPortable(kc, ap, bp, tile, NR, false);
+                    // The bias of the rows past mr is never read: the tile is cut to mr rows.
+                    float* edgeBias = bi;
+                    if (bi != null && mr < MR)
+                    {
+                        for (int i = 0; i < MR; i++) padded[i] = i < mr ? bi[i] : 0f;
+                        edgeBias = padded;
+                    }
+                    if (fma) KernelFma(kc, ap, bp, tile, NR, false, edgeBias);
+                    else KernelPortable(kc, ap, bp, tile, NR, false, edgeBias);
                     StoreEdge(tile, cp, ldc, mr, nr, add);
                 }
             }

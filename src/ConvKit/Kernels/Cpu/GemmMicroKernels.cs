@@ -9,10 +9,10 @@ internal static unsafe partial class Gemm
 {
     // ---------------------------------------------------------------- micro-kernels
 
-    /// 6×16 AVX2+FMA micro-kernel: C[0:6, 0:16] (=|+=) Apack(kc×6)ᵀ · Bpack(kc×16).
+    /// 6×16 AVX2+FMA micro-kernel: C[0:6, 0:16] (=|+=) Apack(kc×6)ᵀ · Bpack(kc×16) (+ bias[i] on row i when bias is not null).
     /// a: kc×MR sliver, b: kc×NR sliver (both packed, 32-byte aligned), c: row stride ldc.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelFma(int kc, float* a, float* b, float* c, int ldc, bool add)
+    private static void KernelFma(int kc, float* a, float* b, float* c, int ldc, bool add, float* bias)
     {
         Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero;
         Vector256<float> c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero;
@@ -20,6 +20,16 @@ internal static unsafe partial class Gemm
         Vector256<float> c30 = Vector256<float>.Zero, c31 = Vector256<float>.Zero;
         Vector256<float> c40 = Vector256<float>.Zero, c41 = Vector256<float>.Zero;
         Vector256<float> c50 = Vector256<float>.Zero, c51 = Vector256<float>.Zero;
+        if (bias != null)
+        {
+            // The bias epilogue fused as the accumulators' start value: no extra pass over the output.
+            c00 = c01 = Avx.BroadcastScalarToVector256(bias);
+            c10 = c11 = Avx.BroadcastScalarToVector256(bias + 1);
+            c20 = c21 = Avx.BroadcastScalarToVector256(bias + 2);
+            c30 = c31 = Avx.BroadcastScalarToVector256(bias + 3);
+            c40 = c41 = Avx.BroadcastScalarToVector256(bias + 4);
+            c50 = c51 = Avx.BroadcastScalarToVector256(bias + 5);
+        }
 
         {
             // Pull the C tile toward L1 while the k loop runs (a row may straddle two lines).
@@ -102,14 +112,12 @@ internal static unsafe partial class Gemm
     /// Portable micro-kernel (Vector128, any ISA; software fallback where not accelerated).
     /// Same packed layout as <see cref="KernelFma"/>; processes the 6×16 tile as three
     /// 2×16 strips so 8 accumulators + 4 B vectors fit in 16 SSE/NEON registers.
-    private static void KernelPortable(int kc, float* a, float* b, float* c, int ldc, bool add)
+    private static void KernelPortable(int kc, float* a, float* b, float* c, int ldc, bool add, float* bias)
     {
         for (int i = 0; i < MR; i += 2)
         {
-            Vector128<float> x0 = Vector128<float>.Zero, x1 = Vector128<float>.Zero;
-            Vector128<float> x2 = Vector128<float>.Zero, x3 = Vector128<float>.Zero;
-            Vector128<float> y0 = Vector128<float>.Zero, y1 = Vector128<float>.Zero;
-            Vector128<float> y2 = Vector128<float>.Zero, y3 = Vector128<float>.Zero;
+            Vector128<float> x0 = bias == null ? Vector128<float>.Zero : Vector128.Create(bias[i]), x1 = x0, x2 = x0, x3 = x0;
+            Vector128<float> y0 = bias == null ? Vector128<float>.Zero : Vector128.Create(bias[i + 1]), y1 = y0, y2 = y0, y3 = y0;
             float* ap = a + i;
             float* bp = b;
             for (int p = 0; p < kc; p++)

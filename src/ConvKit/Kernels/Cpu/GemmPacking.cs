@@ -70,7 +70,7 @@ internal static unsafe partial class Gemm
 
     /// Packs the kc×nc block of op(B) whose top-left element is at <paramref name="b"/> into
     /// ceil(nc/NR) slivers, each kc×NR (k-major), zero-padding the last sliver's columns.
-    private static void PackB(bool transB, float* b, int ldb, int kc, int nc, float* dst, bool simd)
+    internal static void PackB(bool transB, float* b, int ldb, int kc, int nc, float* dst, bool simd)
     {
         for (int jr = 0; jr < nc; jr += NR)
         {

@@ -76,8 +76,26 @@ internal static unsafe class Im2ColGemmConv
         });
     }
 
+    /// <summary>
+    /// Implicit GEMM per image when the plane alone makes a wide enough GEMM (or there is one image): no col, and the
+    /// GEMM writes y with the bias fused. Small planes batch images side by side through an explicit col instead,
+    /// which is then small enough to stay in cache.
+    /// </summary>
+    internal static bool UsesImplicit(Conv2dParams p) => ImplicitEnabled && p.ColRows > 0 && (p.N == 1 || p.OutPlane >= ImplicitMinPlane);
+
+    /// <summary>False runs every forward through the explicit col (for A/B measurements).</summary>
+    internal static bool ImplicitEnabled = true;
+
+    /// <summary>Output planes from this size on run one implicit GEMM per image (n = OutH·OutW columns: 16 micro-tiles).</summary>
+    internal const int ImplicitMinPlane = 256;
+
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p)
     {
+        if (UsesImplicit(p))
+        {
+            ImplicitForward(x, w, bias, y, p);
+            return;
+        }
         int rows = p.ColRows, cog = p.COutPerGroup;
         var b = bias.ToArray();
         fixed (float* px = x, pw = w, py = y)
@@ -94,6 +112,32 @@ internal static unsafe class Im2ColGemmConv
                     Transfer((float*)ys, (float*)yt, b, p, gg, n0, nc, toYt: false);
                 });
             }
+        }
+    }
+
+    /// <summary>y = W_g · col(x_i) per image and group, col packed from the image (<see cref="Im2ColPanel"/>; a 1×1 stride-1 unpadded conv reads x as B directly).</summary>
+    private static void ImplicitForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p)
+    {
+        int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup, plane = p.OutPlane;
+        bool pointwise = IsPointwise(p);
+        fixed (float* px = x, pw = w, py = y, pb = bias)
+        {
+            nint xs = (nint)px, ws = (nint)pw, ys = (nint)py, bs = bias.IsEmpty ? 0 : (nint)pb;
+            void Image(int i, int threads)
+            {
+                for (int g = 0; g < p.Groups; g++)
+                {
+                    float* xg = (float*)xs + ((long)i * p.CIn + g * cig) * p.InPlane;
+                    float* yg = (float*)ys + ((long)i * p.COut + g * cog) * plane;
+                    float* wg = (float*)ws + (long)g * cog * rows;
+                    float* bg = bs == 0 ? null : (float*)bs + g * cog;
+                    if (pointwise) Gemm.Sgemm(false, cog, plane, rows, wg, rows, new DenseB(xg, plane, false), yg, plane, false, threads, bg);
+                    else Gemm.Sgemm(false, cog, plane, rows, wg, rows, new Im2ColPanel(xg, p), yg, plane, false, threads, bg);
+                }
+            }
+            // Whole images per thread when there are enough of them: no duplicated packing of W, no sync per GEMM.
+            if (p.N >= Parallelism.Threads && p.N > 1) Parallelism.For(p.N, i => Image(i, 1));
+            else for (int i = 0; i < p.N; i++) Image(i, Parallelism.Threads);
         }
     }
 

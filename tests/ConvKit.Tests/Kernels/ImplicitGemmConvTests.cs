@@ -1,0 +1,76 @@
+using ConvKit.Kernels.Cpu;
+using ConvKit.Kernels.Reference;
+using Xunit;
+
+namespace ConvKit.Tests.Kernels;
+
+/// <summary>
+/// The implicit GEMM (<see cref="Im2ColPanel"/> packing straight from the image, bias fused into the micro-kernel)
+/// against the reference on images wide enough to reach every packing path: whole 16-column slivers inside one output
+/// row (with and without overhang at the edges), row-crossing and strided slivers (gathers), ragged last slivers, and
+/// the portable packing under <see cref="Gemm.ForceScalar"/>.
+/// </summary>
+public class ImplicitGemmConvTests
+{
+    private static Conv2dParams WideGeometry(Random rng) => ConvGeometryGen.Next(rng, maxH: 24, minW: 14, maxW: 60, maxStep: 3, maxCOut: 14);
+
+    private static void ForwardMatches(Conv2dParams p, Random rng, bool withBias)
+    {
+        var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
+        var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+        var b = withBias ? ConvGeometryGen.Data(rng, p.COut) : [];
+        var yRef = new float[p.N * p.COut * p.OutPlane];
+        var yFast = Enumerable.Repeat(float.NaN, yRef.Length).ToArray(); // every element must be written
+        ReferenceConv.Forward<float>(x, w, b, yRef, p);
+        Im2ColGemmConv.Forward(x, w, b, yFast, p);
+        for (int i = 0; i < yRef.Length; i++)
+            Assert.True(Math.Abs(yRef[i] - yFast[i]) <= 1e-4 * Math.Max(1, Math.Abs(yRef[i])),
+                $"element {i} is {yFast[i]}, reference {yRef[i]}; {p} bias={withBias} scalar={Gemm.ForceScalar}");
+    }
+
+    [Fact]
+    public void ImplicitGemmMatchesReferenceOnWideImages()
+    {
+        var rng = new Random(2468);
+        int implicitCount = 0;
+        for (int iter = 0; iter < 250; iter++)
+        {
+            var p = WideGeometry(rng);
+            if (Im2ColGemmConv.UsesImplicit(p)) implicitCount++;
+            ForwardMatches(p, rng, withBias: iter % 2 == 0);
+        }
+        Assert.True(implicitCount > 100, $"only {implicitCount} of 250 geometries took the implicit path");
+    }
+
+    [Fact]
+    public void PortablePackingMatchesReference()
+    {
+        var rng = new Random(1357);
+        bool saved = Gemm.ForceScalar;
+        Gemm.ForceScalar = true;
+        try
+        {
+            for (int iter = 0; iter < 80; iter++) ForwardMatches(WideGeometry(rng) with { N = 1 }, rng, withBias: iter % 2 == 1);
+        }
+        finally { Gemm.ForceScalar = saved; }
+    }
+
+    /// <summary>Shapes that split the threaded GEMM along m (more output channels than columns) and along n, with bias.</summary>
+    [Theory]
+    [InlineData(1, 8, 5, 5, 200, 3, 1, 1)]      // m = 200 > n = 25: stripes over rows, bias offset per stripe
+    [InlineData(1, 16, 40, 40, 40, 3, 1, 1)]    // n = 1600: stripes over columns
+    [InlineData(4, 8, 17, 19, 12, 3, 1, 1)]     // several images over the thread pool, plane 323 >= 256
+    [InlineData(1, 3, 61, 61, 16, 7, 2, 3)]     // the ResNet stem's shape, scaled down: strided gathers
+    [InlineData(2, 24, 16, 16, 24, 1, 1, 0)]    // pointwise: x itself is B
+    [InlineData(1, 10, 33, 47, 9, 1, 2, 0)]     // strided 1x1 (ResNet downsample)
+    public void ThreadedShapesMatchReference(int n, int cIn, int h, int w, int cOut, int k, int stride, int pad)
+    {
+        int oh = Conv2dParams.ConvOutSize(h, 2 * pad, k, stride, 1), ow = Conv2dParams.ConvOutSize(w, 2 * pad, k, stride, 1);
+        var p = new Conv2dParams { N = n, CIn = cIn, H = h, W = w, COut = cOut, KH = k, KW = k, StrideH = stride, StrideW = stride,
+                                   PadTop = pad, PadLeft = pad, OutH = oh, OutW = ow };
+        Assert.True(Im2ColGemmConv.UsesImplicit(p));
+        var rng = new Random(n * 1000 + cOut);
+        ForwardMatches(p, rng, withBias: true);
+        ForwardMatches(p, rng, withBias: false);
+    }
+}
