@@ -8,7 +8,7 @@ namespace ConvKit.Tests.Kernels;
 /// The implicit GEMM (<see cref="Im2ColPanel"/> packing straight from the image, bias fused into the micro-kernel)
 /// against the reference on images wide enough to reach every packing path: whole 16-column slivers inside one output
 /// row (with and without overhang at the edges), row-crossing and strided slivers (gathers), ragged last slivers, and
-/// the portable packing under <see cref="Gemm.ForceScalar"/>.
+/// the portable packing under <see cref="Gemm.ForceScalar"/>; and the weight gradient from the transposed panel.
 /// </summary>
 public class ImplicitGemmConvTests
 {
@@ -23,9 +23,21 @@ public class ImplicitGemmConvTests
         var yFast = Enumerable.Repeat(float.NaN, yRef.Length).ToArray(); // every element must be written
         ReferenceConv.Forward<float>(x, w, b, yRef, p);
         Im2ColGemmConv.Forward(x, w, b, yFast, p);
-        for (int i = 0; i < yRef.Length; i++)
-            Assert.True(Math.Abs(yRef[i] - yFast[i]) <= 1e-4 * Math.Max(1, Math.Abs(yRef[i])),
-                $"element {i} is {yFast[i]}, reference {yRef[i]}; {p} bias={withBias} scalar={Gemm.ForceScalar}");
+        AssertClose(yRef, yFast, $"forward {p} bias={withBias} scalar={Gemm.ForceScalar}");
+
+        var dy = ConvGeometryGen.Data(rng, yRef.Length);
+        var dwRef = new float[w.Length];
+        var dwFast = Enumerable.Repeat(float.NaN, w.Length).ToArray();
+        ReferenceConv.WeightGrad<float>(x, dy, dwRef, p);
+        Im2ColGemmConv.WeightGrad(x, dy, dwFast, p);
+        AssertClose(dwRef, dwFast, $"weight grad {p} scalar={Gemm.ForceScalar}");
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * Math.Max(1, Math.Abs(expected[i])),
+                $"{what}: element {i} is {actual[i]}, reference {expected[i]}");
     }
 
     [Fact]

@@ -213,6 +213,11 @@ internal static unsafe class Im2ColGemmConv
     {
         int rows = p.ColRows, cog = p.COutPerGroup;
         if (p.N == 0) { dw.Clear(); return; }
+        if (UsesImplicit(p))
+        {
+            ImplicitWeightGrad(x, dy, dw, p);
+            return;
+        }
         fixed (float* px = x, pdw = dw, pdy = dy)
         {
             nint xs = (nint)px, ws = (nint)pdw, ys = (nint)pdy;
@@ -230,6 +235,23 @@ internal static unsafe class Im2ColGemmConv
                 });
             }
         }
+    }
+
+    /// <summary>dW_g = Σ_i dY_ig · col(x_i)ᵀ, colᵀ packed from the image (<see cref="Im2ColTransposedPanel"/>; for a pointwise conv x itself, transposed).</summary>
+    private static void ImplicitWeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p)
+    {
+        int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup, plane = p.OutPlane;
+        bool pointwise = IsPointwise(p);
+        fixed (float* px = x, pdy = dy, pdw = dw)
+            for (int i = 0; i < p.N; i++)
+            for (int g = 0; g < p.Groups; g++)
+            {
+                float* xg = px + ((long)i * p.CIn + g * cig) * p.InPlane;
+                float* dyg = pdy + ((long)i * p.COut + g * cog) * plane;
+                float* dwg = pdw + (long)g * cog * rows;
+                if (pointwise) Gemm.Sgemm(false, cog, rows, plane, dyg, plane, new DenseB(xg, plane, true), dwg, rows, i > 0, Parallelism.Threads);
+                else Gemm.Sgemm(false, cog, rows, plane, dyg, plane, new Im2ColTransposedPanel(xg, p), dwg, rows, i > 0, Parallelism.Threads);
+            }
     }
 
     private static void AddBias(Span<float> y, ReadOnlySpan<float> bias, int n, int c, int plane)
