@@ -153,11 +153,17 @@ internal static unsafe partial class Gemm
     private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
     {
         long l = lds;
-        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + l);
-        Vector256<float> r2 = Avx.LoadVector256(src + 2 * l), r3 = Avx.LoadVector256(src + 3 * l);
-        Vector256<float> r4 = Avx.LoadVector256(src + 4 * l), r5 = Avx.LoadVector256(src + 5 * l);
-        Vector256<float> r6 = Avx.LoadVector256(src + 6 * l), r7 = Avx.LoadVector256(src + 7 * l);
+        StoreTransposed(Avx.LoadVector256(src), Avx.LoadVector256(src + l), Avx.LoadVector256(src + 2 * l), Avx.LoadVector256(src + 3 * l),
+                        Avx.LoadVector256(src + 4 * l), Avx.LoadVector256(src + 5 * l), Avx.LoadVector256(src + 6 * l),
+                        Avx.LoadVector256(src + 7 * l), dst, ldd);
+    }
 
+    /// dst[q*ldd + i] = r_i[q]: eight rows stored as eight columns (AVX; callers check Avx.IsSupported).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreTransposed(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+                                         Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7,
+                                         float* dst, int ldd)
+    {
         Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
         Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
         Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);

@@ -48,8 +48,6 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p) : IPanelB
     /// <summary>16 consecutive columns of one output row at stride 1: contiguous in every tap's input row.</summary>
     private void PackRow(int* off, int* rowDh, int* rowDw, int kc, int ih0, int iw0, float* dst)
     {
-        var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-        var width = Vector256.Create(_g.W);
         float* basePtr = _g.X + (long)ih0 * _g.W + iw0;
         for (int p = 0; p < kc; p++, dst += Gemm.NR)
         {
@@ -61,19 +59,8 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p) : IPanelB
                 continue;
             }
             float* src = basePtr + off[p];
-            if (iw >= 0 && iw + Gemm.NR <= _g.W)
-            {
-                Avx.Store(dst, Avx.LoadVector256(src));
-                Avx.Store(dst + 8, Avx.LoadVector256(src + 8));
-                continue;
-            }
-            // Overhangs the left or right edge: lanes outside [0, W) are masked off (masked loads do not fault there).
-            var col0 = lane + Vector256.Create(iw);
-            var col1 = col0 + Vector256.Create(8);
-            var m0 = Vector256.GreaterThanOrEqual(col0, Vector256<int>.Zero) & Vector256.LessThan(col0, width);
-            var m1 = Vector256.GreaterThanOrEqual(col1, Vector256<int>.Zero) & Vector256.LessThan(col1, width);
-            Avx.Store(dst, Avx.MaskLoad(src, m0.AsSingle()));
-            Avx.Store(dst + 8, Avx.MaskLoad(src + 8, m1.AsSingle()));
+            Avx.Store(dst, ConvImage.LoadClipped(src, iw, _g.W));
+            Avx.Store(dst + 8, ConvImage.LoadClipped(src + 8, iw + 8, _g.W));
         }
     }
 
@@ -137,52 +124,72 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p) : IPanelB
 /// <summary>
 /// The transpose of <see cref="Im2ColPanel"/>: colᵀ [OutH·OutW, CIn/g·KH·KW] of one image, the B operand of the weight
 /// gradient dW_g = dY_g · colᵀ, packed from the image without writing col. Each column of a sliver is one kernel tap
-/// of one channel; its values along k are runs of one input row (strided by the conv's stride), so the copy works per
-/// run with the bounds decided once per run.
+/// of one channel, and its values along k are a run of one input row; at stride 1, eight positions of eight taps are
+/// eight row loads (masked at the edges) and one 8×8 register transpose. Other strides and run remainders go element
+/// by element.
 /// </summary>
 internal readonly unsafe struct Im2ColTransposedPanel(float* x, Conv2dParams p) : IPanelB
 {
     private readonly ConvImage _g = new(x, p);
 
+    [SkipLocalsInit]
     public void Pack(int k0, int kc, int j0, int nc, float* dst, bool simd)
     {
+        // Per column of the sliver (one tap of one channel): its plane, and its row and column displacement.
+        int* planeOff = stackalloc int[Gemm.NR];
+        int* dhs = stackalloc int[Gemm.NR];
+        int* shifts = stackalloc int[Gemm.NR];
         int taps = _g.KH * _g.KW;
         for (int jr = 0; jr < nc; jr += Gemm.NR, dst += kc * Gemm.NR)
-        for (int jj = 0; jj < Gemm.NR; jj++)
         {
-            float* d = dst + jj;
-            if (jr + jj >= nc)
+            for (int jj = 0; jj < Gemm.NR; jj++)
             {
-                for (int q = 0; q < kc; q++) d[q * Gemm.NR] = 0f;
-                continue;
+                int r = j0 + jr + jj, c = r / taps, t = r - c * taps, kh = t / _g.KW, kw = t - kh * _g.KW;
+                bool real = jr + jj < nc;
+                planeOff[jj] = real ? c * _g.H * _g.W : 0;
+                dhs[jj] = real ? kh * _g.DH - _g.PT : int.MinValue / 2; // padding columns read as outside: zeros
+                shifts[jj] = kw * _g.DW - _g.PL;
             }
-            int r = j0 + jr + jj, c = r / taps, t = r - c * taps, kh = t / _g.KW, kw = t - kh * _g.KW;
-            float* plane = _g.X + (long)c * _g.H * _g.W;
             int oh = k0 / _g.OutW, ow = k0 - oh * _g.OutW;
             for (int q = 0; q < kc;)
             {
-                int run = Math.Min(_g.OutW - ow, kc - q);
-                int ih = oh * _g.SH - _g.PT + kh * _g.DH;
-                if ((uint)ih >= (uint)_g.H)
-                    for (int e = 0; e < run; e++) d[(q + e) * Gemm.NR] = 0f;
-                else
+                int run = Math.Min(_g.OutW - ow, kc - q), e = 0;
+                if (simd && _g.SW == 1)
+                    for (; e + 8 <= run; e += 8)
+                    {
+                        Pack8(oh, ow + e, planeOff, dhs, shifts, dst + (q + e) * Gemm.NR);
+                        Pack8(oh, ow + e, planeOff + 8, dhs + 8, shifts + 8, dst + (q + e) * Gemm.NR + 8);
+                    }
+                for (; e < run; e++)
                 {
-                    // Output columns ow..ow+run map to iw = ow·s − pad + kw·d; only [lo, hi) of them land inside the row.
-                    int shift = kw * _g.DW - _g.PL;
-                    var (lo, hi) = Im2Col.ValidRange(ow + run, _g.W, _g.SW, _g.PL, kw * _g.DW);
-                    lo = Math.Max(lo, ow);
-                    hi = Math.Max(hi, lo);
-                    float* row = plane + (long)ih * _g.W;
-                    int e = 0;
-                    for (; e < lo - ow; e++) d[(q + e) * Gemm.NR] = 0f;
-                    for (int iw = lo * _g.SW + shift; e < hi - ow; e++, iw += _g.SW) d[(q + e) * Gemm.NR] = row[iw];
-                    for (; e < run; e++) d[(q + e) * Gemm.NR] = 0f;
+                    float* d = dst + (q + e) * Gemm.NR;
+                    int iw0 = (ow + e) * _g.SW, ih0 = oh * _g.SH;
+                    for (int jj = 0; jj < Gemm.NR; jj++)
+                    {
+                        int ih = ih0 + dhs[jj], iw = iw0 + shifts[jj];
+                        d[jj] = (uint)ih < (uint)_g.H && (uint)iw < (uint)_g.W ? _g.X[planeOff[jj] + (long)ih * _g.W + iw] : 0f;
+                    }
                 }
                 q += run;
                 ow += run;
                 if (ow == _g.OutW) { ow = 0; oh++; }
             }
         }
+    }
+
+    /// <summary>Positions ow..ow+8 of output row oh for eight sliver columns, stored transposed (dst[q·NR + i]).</summary>
+    private void Pack8(int oh, int ow, int* planeOff, int* dhs, int* shifts, float* dst) =>
+        Gemm.StoreTransposed(Row(oh, ow, planeOff[0], dhs[0], shifts[0]), Row(oh, ow, planeOff[1], dhs[1], shifts[1]),
+                             Row(oh, ow, planeOff[2], dhs[2], shifts[2]), Row(oh, ow, planeOff[3], dhs[3], shifts[3]),
+                             Row(oh, ow, planeOff[4], dhs[4], shifts[4]), Row(oh, ow, planeOff[5], dhs[5], shifts[5]),
+                             Row(oh, ow, planeOff[6], dhs[6], shifts[6]), Row(oh, ow, planeOff[7], dhs[7], shifts[7]), dst, Gemm.NR);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector256<float> Row(int oh, int ow, int planeOff, int dh, int shift)
+    {
+        int ih = oh * _g.SH + dh, iw = ow + shift;
+        if ((uint)ih >= (uint)_g.H) return Vector256<float>.Zero;
+        return ConvImage.LoadClipped(_g.X + planeOff + (long)ih * _g.W + iw, iw, _g.W);
     }
 }
 
@@ -192,4 +199,17 @@ internal readonly unsafe struct ConvImage(float* x, Conv2dParams p)
     public readonly float* X = x;
     public readonly int H = p.H, W = p.W, OutW = p.OutW, KH = p.KH, KW = p.KW;
     public readonly int SH = p.StrideH, SW = p.StrideW, PT = p.PadTop, PL = p.PadLeft, DH = p.DilationH, DW = p.DilationW;
+
+    /// <summary>
+    /// The 8 floats at <paramref name="src"/>, which is column <paramref name="iw"/> of a row of <paramref name="width"/>;
+    /// lanes outside [0, width) read as 0 through a masked load, which does not fault on the masked-off addresses.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadClipped(float* src, int iw, int width)
+    {
+        if (iw >= 0 && iw + 8 <= width) return Avx.LoadVector256(src);
+        var col = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) + Vector256.Create(iw);
+        var inside = Vector256.GreaterThanOrEqual(col, Vector256<int>.Zero) & Vector256.LessThan(col, Vector256.Create(width));
+        return Avx.MaskLoad(src, inside.AsSingle());
+    }
 }
