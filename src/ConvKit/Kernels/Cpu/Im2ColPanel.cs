@@ -11,7 +11,8 @@ namespace ConvKit.Kernels.Cpu;
 /// x[c, oh·s − padTop + kh·d, ow·s − padLeft + kw·d] or 0 outside.
 /// <para>
 /// A sliver of 16 columns inside one output row at stride 1 is two vector loads per row (masked where it overhangs
-/// the image's left or right edge); other slivers (row-crossing, strided, ragged) use masked AVX2 gathers. Packing
+/// the image's left or right edge), at stride 2 four loads and two shuffles; other slivers (row-crossing, larger
+/// strides, ragged) use masked AVX2 gathers. Packing
 /// from the image reads each input element KH·KW times from L1/L2 instead of streaming a KH·KW-times larger col
 /// through memory, which is what limited large planes (64 channels at 128×128: col is 38 MB).
 /// </para>
@@ -40,12 +41,12 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p) : IPanelB
             int nr = Math.Min(Gemm.NR, nc - jr), j = j0 + jr;
             int oh = j / _g.OutW, ow = j - oh * _g.OutW;
             if (!simd) PackScalar(off, rowDh, rowDw, kc, j, nr, dst);
-            else if (nr == Gemm.NR && _g.SW == 1 && ow + Gemm.NR <= _g.OutW) PackRow(off, rowDh, rowDw, kc, oh * _g.SH - _g.PT, ow - _g.PL, dst);
+            else if (nr == Gemm.NR && _g.SW <= 2 && ow + Gemm.NR <= _g.OutW) PackRow(off, rowDh, rowDw, kc, oh * _g.SH - _g.PT, ow * _g.SW - _g.PL, dst);
             else PackGather(off, rowDh, rowDw, kc, j, nr, dst);
         }
     }
 
-    /// <summary>16 consecutive columns of one output row at stride 1: contiguous in every tap's input row.</summary>
+    /// <summary>16 consecutive columns of one output row at stride 1 or 2: contiguous (or every other element) in every tap's input row.</summary>
     private void PackRow(int* off, int* rowDh, int* rowDw, int kc, int ih0, int iw0, float* dst)
     {
         float* basePtr = _g.X + (long)ih0 * _g.W + iw0;
@@ -59,8 +60,8 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p) : IPanelB
                 continue;
             }
             float* src = basePtr + off[p];
-            Avx.Store(dst, ConvImage.LoadClipped(src, iw, _g.W));
-            Avx.Store(dst + 8, ConvImage.LoadClipped(src + 8, iw + 8, _g.W));
+            Avx.Store(dst, ConvImage.LoadStrided(src, iw, _g.W, _g.SW));
+            Avx.Store(dst + 8, ConvImage.LoadStrided(src + 8 * _g.SW, iw + 8 * _g.SW, _g.W, _g.SW));
         }
     }
 
@@ -124,9 +125,9 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p) : IPanelB
 /// <summary>
 /// The transpose of <see cref="Im2ColPanel"/>: colᵀ [OutH·OutW, CIn/g·KH·KW] of one image, the B operand of the weight
 /// gradient dW_g = dY_g · colᵀ, packed from the image without writing col. Each column of a sliver is one kernel tap
-/// of one channel, and its values along k are a run of one input row; at stride 1, eight positions of eight taps are
-/// eight row loads (masked at the edges) and one 8×8 register transpose. Other strides and run remainders go element
-/// by element.
+/// of one channel, and its values along k are a run of one input row; at stride 1 or 2, eight positions of eight taps
+/// are eight (masked, de-interleaved) row loads and one 8×8 register transpose. Other strides and run remainders go
+/// element by element.
 /// </summary>
 internal readonly unsafe struct Im2ColTransposedPanel(float* x, Conv2dParams p) : IPanelB
 {
@@ -154,7 +155,7 @@ internal readonly unsafe struct Im2ColTransposedPanel(float* x, Conv2dParams p) 
             for (int q = 0; q < kc;)
             {
                 int run = Math.Min(_g.OutW - ow, kc - q), e = 0;
-                if (simd && _g.SW == 1)
+                if (simd && _g.SW <= 2)
                     for (; e + 8 <= run; e += 8)
                     {
                         Pack8(oh, ow + e, planeOff, dhs, shifts, dst + (q + e) * Gemm.NR);
@@ -187,9 +188,9 @@ internal readonly unsafe struct Im2ColTransposedPanel(float* x, Conv2dParams p) 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Vector256<float> Row(int oh, int ow, int planeOff, int dh, int shift)
     {
-        int ih = oh * _g.SH + dh, iw = ow + shift;
+        int ih = oh * _g.SH + dh, iw = ow * _g.SW + shift;
         if ((uint)ih >= (uint)_g.H) return Vector256<float>.Zero;
-        return ConvImage.LoadClipped(_g.X + planeOff + (long)ih * _g.W + iw, iw, _g.W);
+        return ConvImage.LoadStrided(_g.X + planeOff + (long)ih * _g.W + iw, iw, _g.W, _g.SW);
     }
 }
 
@@ -211,5 +212,19 @@ internal readonly unsafe struct ConvImage(float* x, Conv2dParams p)
         var col = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) + Vector256.Create(iw);
         var inside = Vector256.GreaterThanOrEqual(col, Vector256<int>.Zero) & Vector256.LessThan(col, Vector256.Create(width));
         return Avx.MaskLoad(src, inside.AsSingle());
+    }
+
+    /// <summary>
+    /// Columns iw, iw + s, …, iw + 7s of a row for stride s of 1 or 2 (0 outside [0, width)): at stride 2, two clipped loads
+    /// and an even-lane shuffle, far cheaper than a gather.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadStrided(float* src, int iw, int width, int stride)
+    {
+        if (stride == 1) return LoadClipped(src, iw, width);
+        var a = LoadClipped(src, iw, width);
+        var b = LoadClipped(src + 8, iw + 8, width);
+        // [a0 a2 b0 b2 | a4 a6 b4 b6] → [a0 a2 a4 a6 b0 b2 b4 b6]
+        return Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
     }
 }
