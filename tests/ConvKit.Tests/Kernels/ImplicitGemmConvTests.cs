@@ -33,6 +33,44 @@ public class ImplicitGemmConvTests
         AssertClose(dwRef, dwFast, $"weight grad {p} scalar={Gemm.ForceScalar}");
     }
 
+    private static void AdjointMatches(Conv2dParams p, Random rng, bool withBias)
+    {
+        var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
+        var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+        var b = withBias ? ConvGeometryGen.Data(rng, p.CIn) : [];
+        var xRef = new float[p.N * p.CIn * p.InPlane];
+        var xFast = Enumerable.Repeat(float.NaN, xRef.Length).ToArray();
+        ReferenceConv.Adjoint<float>(dy, w, b, xRef, p);
+        Im2ColGemmConv.Adjoint(dy, w, b, xFast, p);
+        AssertClose(xRef, xFast, $"adjoint {p} bias={withBias} scalar={Gemm.ForceScalar}");
+    }
+
+    [Fact]
+    public void PerImageAdjointMatchesReferenceOnWideImages()
+    {
+        var rng = new Random(97531);
+        for (int iter = 0; iter < 150; iter++) AdjointMatches(WideGeometry(rng), rng, withBias: iter % 3 == 0);
+    }
+
+    /// <summary>Kernel == stride (the UNet's and FCN's up-convs): the fold is a plain scatter; near misses take the fold.</summary>
+    [Theory]
+    [InlineData(1, 8, 2, 2, 12, 9, 0, 1)]
+    [InlineData(2, 6, 2, 2, 16, 16, 0, 1)]    // plane 256: several images on the per-image path
+    [InlineData(1, 4, 3, 3, 5, 7, 0, 2)]      // grouped, 3x3 / s3
+    [InlineData(1, 5, 2, 3, 6, 4, 0, 1)]      // rectangular kernel == stride
+    [InlineData(1, 5, 2, 2, 6, 4, 1, 1)]      // padded: not a tiling
+    public void TiledTransposedConvolutionMatchesReference(int n, int channels, int kh, int kw, int outH, int outW, int pad, int groups)
+    {
+        int h = outH * kh - (pad > 0 ? 2 * pad : 0), w = outW * kw - (pad > 0 ? 2 * pad : 0);
+        var p = new Conv2dParams { N = n, CIn = channels * groups, H = h, W = w, COut = 3 * groups, KH = kh, KW = kw, StrideH = kh, StrideW = kw,
+                                   PadTop = pad, PadLeft = pad, Groups = groups,
+                                   OutH = Conv2dParams.ConvOutSize(h, 2 * pad, kh, kh, 1), OutW = Conv2dParams.ConvOutSize(w, 2 * pad, kw, kw, 1) };
+        Assert.Equal(pad == 0, ConvKit.Kernels.Cpu.Im2Col.Tiles(p));
+        var rng = new Random(kh * 100 + outW);
+        AdjointMatches(p, rng, withBias: true);
+        AdjointMatches(p with { H = h + 1 }, rng, withBias: false); // output_padding: the last row is left to the fold
+    }
+
     private static void AssertClose(float[] expected, float[] actual, string what)
     {
         for (int i = 0; i < expected.Length; i++)

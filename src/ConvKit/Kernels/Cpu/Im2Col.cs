@@ -113,4 +113,27 @@ internal static class Im2Col
             }
         }
     }
+
+    /// <summary>True when the kernel tiles the input exactly: kernel == stride, no padding or dilation, H = OutH·KH, W = OutW·KW.</summary>
+    public static bool Tiles(Conv2dParams p) =>
+        p.KH == p.StrideH && p.KW == p.StrideW && p.PadTop == 0 && p.PadLeft == 0 && p.DilationH == 1 && p.DilationW == 1 &&
+        p.H == p.OutH * p.KH && p.W == p.OutW * p.KW;
+
+    /// <summary><see cref="FoldAdd"/> for a geometry that <see cref="Tiles"/>: each x element is written once, from one col element.</summary>
+    public static void Scatter(ReadOnlySpan<float> col, Span<float> x, int channels, Conv2dParams p)
+    {
+        int plane = p.OutPlane;
+        for (int c = 0; c < channels; c++)
+        for (int kh = 0; kh < p.KH; kh++)
+        for (int kw = 0; kw < p.KW; kw++)
+        {
+            var row = col.Slice(((c * p.KH + kh) * p.KW + kw) * plane, plane);
+            for (int oh = 0; oh < p.OutH; oh++)
+            {
+                var dst = x.Slice((c * p.H + oh * p.KH + kh) * p.W + kw);
+                var src = row.Slice(oh * p.OutW, p.OutW);
+                for (int ow = 0; ow < src.Length; ow++) dst[ow * p.KW] = src[ow];
+            }
+        }
+    }
 }

@@ -152,27 +152,37 @@ internal static unsafe class Im2ColGemmConv
         return p with { CIn = p.COut, H = p.OutH, W = p.OutW, COut = p.CIn, PadTop = pt, PadLeft = pl, OutH = p.H, OutW = p.W };
     }
 
-    /// <summary>w [COut, CIn/g, KH, KW] → [CIn, COut/g, KH, KW] flipped in both spatial axes, per group.</summary>
-    private static float[] FlipWeight(ReadOnlySpan<float> w, Conv2dParams p)
+    /// <summary>w [COut, CIn/g, KH, KW] → f [CIn, COut/g, KH, KW] flipped in both spatial axes, per group.</summary>
+    private static void FlipWeight(ReadOnlySpan<float> w, Span<float> f, Conv2dParams p)
     {
         int cig = p.CInPerGroup, cog = p.COutPerGroup, k = p.KH * p.KW;
-        var f = new float[w.Length];
         for (int g = 0; g < p.Groups; g++)
         for (int co = 0; co < cog; co++)
         for (int ci = 0; ci < cig; ci++)
         {
             var src = w.Slice(((g * cog + co) * cig + ci) * k, k);
-            var dst = f.AsSpan(((g * cig + ci) * cog + co) * k, k);
+            var dst = f.Slice(((g * cig + ci) * cog + co) * k, k);
             for (int t = 0; t < k; t++) dst[k - 1 - t] = src[t];
         }
-        return f;
     }
 
     public static void Adjoint(ReadOnlySpan<float> y, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> x, Conv2dParams p)
     {
         if (FlippedForward(p) is { } flipped)
         {
-            Forward(y, FlipWeight(w, p), bias, x, flipped);
+            var f = ArrayPool<float>.Shared.Rent(w.Length);
+            try
+            {
+                FlipWeight(w, f, p);
+                Forward(y, f.AsSpan(0, w.Length), bias, x, flipped);
+            }
+            finally { ArrayPool<float>.Shared.Return(f); }
+            return;
+        }
+        if (UsesImplicit(p))
+        {
+            PerImageAdjoint(y, w, x, p);
+            if (!bias.IsEmpty) AddBias(x, bias, p.N, p.CIn, p.InPlane);
             return;
         }
         int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup;
@@ -235,6 +245,34 @@ internal static unsafe class Im2ColGemmConv
                 });
             }
         }
+    }
+
+    /// <summary>
+    /// col = W_gᵀ · y_ig per image and group straight from y (no gather into a batched Yt), then folded into x. When the
+    /// kernel tiles the input exactly (kernel == stride, no padding or dilation: the UNet's and FCN's 2×2/s2 up-convs),
+    /// every input element receives exactly one col element, so the fold is a scatter with no clearing and no adds.
+    /// </summary>
+    private static void PerImageAdjoint(ReadOnlySpan<float> y, ReadOnlySpan<float> w, Span<float> x, Conv2dParams p)
+    {
+        int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup, plane = p.OutPlane;
+        bool tiled = Im2Col.Tiles(p);
+        if (!tiled) x.Clear();
+        var col = ArrayPool<float>.Shared.Rent(rows * plane);
+        try
+        {
+            fixed (float* px = x, pw = w, py = y, pc = col)
+                for (int i = 0; i < p.N; i++)
+                for (int g = 0; g < p.Groups; g++)
+                {
+                    float* yg = py + ((long)i * p.COut + g * cog) * plane;
+                    Gemm.Sgemm(true, rows, plane, cog, pw + (long)g * cog * rows, rows, new DenseB(yg, plane, false), pc, plane, false, Parallelism.Threads);
+                    var src = new ReadOnlySpan<float>(pc, rows * plane);
+                    var dst = new Span<float>(px + ((long)i * p.CIn + g * cig) * p.InPlane, cig * p.InPlane);
+                    if (tiled) Im2Col.Scatter(src, dst, cig, p);
+                    else Im2Col.FoldAdd(src, dst, cig, p, plane);
+                }
+        }
+        finally { ArrayPool<float>.Shared.Return(col); }
     }
 
     /// <summary>dW_g = Σ_i dY_ig · col(x_i)ᵀ, colᵀ packed from the image (<see cref="Im2ColTransposedPanel"/>; for a pointwise conv x itself, transposed).</summary>
