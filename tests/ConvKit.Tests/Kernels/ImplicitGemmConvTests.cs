@@ -86,7 +86,7 @@ public class ImplicitGemmConvTests
         for (int iter = 0; iter < 250; iter++)
         {
             var p = WideGeometry(rng);
-            if (Im2ColGemmConv.UsesImplicit(p)) implicitCount++;
+            if (Im2ColGemmConv.PerImage(p)) implicitCount++;
             ForwardMatches(p, rng, withBias: iter % 2 == 0);
         }
         Assert.True(implicitCount > 100, $"only {implicitCount} of 250 geometries took the implicit path");
@@ -105,7 +105,10 @@ public class ImplicitGemmConvTests
         finally { Gemm.ForceScalar = saved; }
     }
 
-    /// <summary>Shapes that split the threaded GEMM along m (more output channels than columns) and along n, with bias.</summary>
+    /// <summary>
+    /// Shapes that split the threaded GEMM along m (more output channels than columns) and along n, with bias; and small
+    /// planes of several images packed side by side, where slivers straddle two images.
+    /// </summary>
     [Theory]
     [InlineData(1, 8, 5, 5, 200, 3, 1, 1)]      // m = 200 > n = 25: stripes over rows, bias offset per stripe
     [InlineData(1, 16, 40, 40, 40, 3, 1, 1)]    // n = 1600: stripes over columns
@@ -113,12 +116,14 @@ public class ImplicitGemmConvTests
     [InlineData(1, 3, 61, 61, 16, 7, 2, 3)]     // the ResNet stem's shape, scaled down: strided gathers
     [InlineData(2, 24, 16, 16, 24, 1, 1, 0)]    // pointwise: x itself is B
     [InlineData(1, 10, 33, 47, 9, 1, 2, 0)]     // strided 1x1 (ResNet downsample)
+    [InlineData(6, 32, 14, 14, 40, 3, 1, 1)]    // ResNet layer3-like: 196-plane images side by side
+    [InlineData(5, 16, 7, 7, 24, 3, 1, 1)]      // 7x7 plane: every sliver crosses rows and images
+    [InlineData(3, 8, 9, 11, 10, 3, 2, 1)]      // strided, side by side
     public void ThreadedShapesMatchReference(int n, int cIn, int h, int w, int cOut, int k, int stride, int pad)
     {
         int oh = Conv2dParams.ConvOutSize(h, 2 * pad, k, stride, 1), ow = Conv2dParams.ConvOutSize(w, 2 * pad, k, stride, 1);
         var p = new Conv2dParams { N = n, CIn = cIn, H = h, W = w, COut = cOut, KH = k, KW = k, StrideH = stride, StrideW = stride,
                                    PadTop = pad, PadLeft = pad, OutH = oh, OutW = ow };
-        Assert.True(Im2ColGemmConv.UsesImplicit(p));
         var rng = new Random(n * 1000 + cOut);
         ForwardMatches(p, rng, withBias: true);
         ForwardMatches(p, rng, withBias: false);

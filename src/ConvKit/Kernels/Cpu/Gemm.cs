@@ -126,12 +126,24 @@ internal static unsafe partial class Gemm
     /// <summary>
     /// C[m,n] = op(A)·B (+ C when <paramref name="accumulate"/>) (+ rowBias[i] on row i when given), where B is any
     /// <see cref="IPanelB"/>: a dense matrix, or a matrix that exists only virtually (an image seen as its im2col
-    /// matrix), packed straight into the micro-kernel's layout. m, n, k &gt; 0 and c, a non-null are the caller's to ensure.
+    /// matrix), packed straight into the micro-kernel's layout. Shapes and pointers are the caller's to ensure.
     /// </summary>
     internal static void Sgemm<TB>(bool transA, int m, int n, int k, float* a, int lda, TB b,
                                    float* c, int ldc, bool accumulate, int maxThreads, float* rowBias = null)
         where TB : struct, IPanelB
     {
+        if (m <= 0 || n <= 0) return;
+        if (k <= 0)
+        {
+            // An empty sum: C keeps its value (accumulate) or becomes 0, plus the bias either way.
+            for (int i = 0; i < m; i++)
+            {
+                var row = new Span<float>(c + (long)i * ldc, n);
+                if (!accumulate) row.Clear();
+                if (rowBias != null) System.Numerics.Tensors.TensorPrimitives.Add(row, rowBias[i], row);
+            }
+            return;
+        }
         bool fma = UsesFma;
         int threads = Math.Min(maxThreads, Environment.ProcessorCount);
         bool splitN = n >= m; // split the larger dimension: less duplicated packing

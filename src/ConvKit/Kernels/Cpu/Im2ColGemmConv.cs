@@ -4,14 +4,15 @@ using System.Numerics.Tensors;
 namespace ConvKit.Kernels.Cpu;
 
 /// <summary>
-/// Convolution as GEMM over im2col matrices, batched: a chunk of images is unfolded side by side into
-/// col [CIn/g·KH·KW, n·OutH·OutW] (in parallel over images) so each group runs one large GEMM,
-///   forward      Yt = W_g · col, scattered back to [N, COut, OutH, OutW] (+ bias),
-///   adjoint      col = W_gᵀ · Yt, folded back into each image (col2im),
-///   weight grad  dW_g += Yt · colᵀ.
-/// Per-image GEMMs would have n = OutH·OutW (often 49–196), too narrow for the packed kernel; batching makes
-/// n = chunk·OutH·OutW. Chunks bound the workspace (<see cref="ColBudget"/> floats). A single 1×1, stride-1,
-/// unpadded image uses its input directly as col.
+/// Convolution as GEMM over the im2col matrix col [CIn/g·KH·KW, OutH·OutW] of each image and group,
+///   forward      y_g = W_g · col (+ bias, fused into the GEMM),
+///   adjoint      col = W_gᵀ · y_g, folded back into the image (col2im),
+///   weight grad  dW_g += dy_g · colᵀ.
+/// Forward and weight gradient never write col: <see cref="Im2ColPanel"/> and <see cref="Im2ColTransposedPanel"/> pack
+/// it straight from the images into the GEMM's slivers (the implicit GEMM). Planes of at least
+/// <see cref="PerImageMinPlane"/> outputs run one GEMM per image, written in place; smaller planes (ResNet's 14×14 and
+/// 7×7 stages) would make GEMMs too narrow, so a chunk of images is seen side by side, [.., n·OutH·OutW], through a
+/// Yt workspace of <see cref="ColBudget"/> floats at most. A 1×1, stride-1, unpadded conv reads x itself as B.
 /// </summary>
 internal static unsafe class Im2ColGemmConv
 {
@@ -21,14 +22,15 @@ internal static unsafe class Im2ColGemmConv
     private static bool IsPointwise(Conv2dParams p) =>
         p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadTop == 0 && p.PadLeft == 0 && p.OutH == p.H && p.OutW == p.W;
 
-    private static int ChunkSize(Conv2dParams p) =>
-        (int)Math.Clamp(ColBudget / Math.Max(1L, (long)p.ColRows * p.OutPlane), 1, Math.Max(p.N, 1));
+    /// <summary>Images per chunk so that a workspace of <paramref name="rows"/> rows per image stays within <see cref="ColBudget"/>.</summary>
+    private static int ChunkSize(Conv2dParams p, int rows) =>
+        (int)Math.Clamp(ColBudget / Math.Max(1L, (long)rows * p.OutPlane), 1, Math.Max(p.N, 1));
 
-    /// <summary>Runs <paramref name="body"/>(n0, nc) over image chunks with rented col and Yt workspaces.</summary>
-    private static void Chunks(Conv2dParams p, Action<int, int, nint, nint> body)
+    /// <summary>Runs <paramref name="body"/>(n0, nc) over image chunks with rented Yt and (when <paramref name="withCol"/>) col workspaces.</summary>
+    private static void Chunks(Conv2dParams p, bool withCol, Action<int, int, nint, nint> body)
     {
-        int chunk = ChunkSize(p);
-        long colFloats = (long)p.ColRows * chunk * p.OutPlane, ytFloats = (long)p.COutPerGroup * chunk * p.OutPlane;
+        int chunk = ChunkSize(p, withCol ? p.ColRows : p.COutPerGroup);
+        long colFloats = withCol ? (long)p.ColRows * chunk * p.OutPlane : 0, ytFloats = (long)p.COutPerGroup * chunk * p.OutPlane;
         var col = ArrayPool<float>.Shared.Rent((int)colFloats);
         var yt = ArrayPool<float>.Shared.Rent((int)ytFloats);
         try
@@ -44,25 +46,11 @@ internal static unsafe class Im2ColGemmConv
         }
     }
 
-    /// <summary>Unfolds images n0..n0+nc of group g into col, side by side.</summary>
-    private static void UnfoldChunk(float* x, float* col, Conv2dParams p, int g, int n0, int nc)
-    {
-        int cig = p.CInPerGroup, plane = p.OutPlane, stride = nc * plane;
-        nint xs = (nint)x, cs = (nint)col;
-        Parallelism.For(nc, i =>
-        {
-            var src = new ReadOnlySpan<float>((float*)xs + ((long)(n0 + i) * p.CIn + g * cig) * p.InPlane, cig * p.InPlane);
-            var dst = new Span<float>((float*)cs + (long)i * plane, (p.ColRows - 1) * stride + plane);
-            Im2Col.Unfold(src, dst, cig, p, stride);
-        });
-    }
-
-    /// <summary>Copies between [N, COut, P] images and the group's Yt [COut/g, nc·P] (toYt gathers, else scatters with bias).</summary>
-    private static void Transfer(float* images, float* yt, ReadOnlySpan<float> bias, Conv2dParams p, int g, int n0, int nc, bool toYt)
+    /// <summary>Copies between [N, COut, P] images and the group's Yt [COut/g, nc·P] (toYt gathers, else scatters).</summary>
+    private static void Transfer(float* images, float* yt, Conv2dParams p, int g, int n0, int nc, bool toYt)
     {
         int cog = p.COutPerGroup, plane = p.OutPlane, stride = nc * plane;
         nint im = (nint)images, ys = (nint)yt;
-        float[]? b = bias.IsEmpty ? null : bias.ToArray();
         Parallelism.For(nc, i =>
         {
             for (int co = 0; co < cog; co++)
@@ -70,46 +58,38 @@ internal static unsafe class Im2ColGemmConv
                 var img = new Span<float>((float*)im + ((long)(n0 + i) * p.COut + g * cog + co) * plane, plane);
                 var row = new Span<float>((float*)ys + (long)co * stride + (long)i * plane, plane);
                 if (toYt) img.CopyTo(row);
-                else if (b is null) row.CopyTo(img);
-                else TensorPrimitives.Add(row, b[g * cog + co], img);
+                else row.CopyTo(img);
             }
         });
     }
 
-    /// <summary>
-    /// Implicit GEMM per image when the plane alone makes a wide enough GEMM (or there is one image): no col, and the
-    /// GEMM writes y with the bias fused. Small planes batch images side by side through an explicit col instead,
-    /// which is then small enough to stay in cache.
-    /// </summary>
-    internal static bool UsesImplicit(Conv2dParams p) => ImplicitEnabled && p.ColRows > 0 && (p.N == 1 || p.OutPlane >= ImplicitMinPlane);
+    /// <summary>One GEMM per image, written in place, when the plane alone makes a wide enough GEMM or there is one image.</summary>
+    internal static bool PerImage(Conv2dParams p) => p.N == 1 || p.OutPlane >= PerImageMinPlane;
 
-    /// <summary>False runs every forward through the explicit col (for A/B measurements).</summary>
-    internal static bool ImplicitEnabled = true;
-
-    /// <summary>Output planes from this size on run one implicit GEMM per image (n = OutH·OutW columns: 16 micro-tiles).</summary>
-    internal const int ImplicitMinPlane = 256;
+    /// <summary>Output planes from this size on run one GEMM per image (n = OutH·OutW columns: 16 micro-tiles).</summary>
+    internal const int PerImageMinPlane = 256;
 
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p)
     {
-        if (UsesImplicit(p))
+        if (PerImage(p))
         {
             ImplicitForward(x, w, bias, y, p);
             return;
         }
-        int rows = p.ColRows, cog = p.COutPerGroup;
-        var b = bias.ToArray();
-        fixed (float* px = x, pw = w, py = y)
+        int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup;
+        fixed (float* px = x, pw = w, py = y, pb = bias)
         {
-            nint xs = (nint)px, ws = (nint)pw, ys = (nint)py;
+            nint xs = (nint)px, ws = (nint)pw, ys = (nint)py, bs = bias.IsEmpty ? 0 : (nint)pb;
             for (int g = 0; g < p.Groups; g++)
             {
                 int gg = g;
-                Chunks(p, (n0, nc, col, yt) =>
+                Chunks(p, withCol: false, (n0, nc, _, yt) =>
                 {
-                    UnfoldChunk((float*)xs, (float*)col, p, gg, n0, nc);
                     int n = nc * p.OutPlane;
-                    Gemm.Sgemm(false, false, cog, n, rows, (float*)ws + (long)gg * cog * rows, rows, (float*)col, n, (float*)yt, n, false, Parallelism.Threads);
-                    Transfer((float*)ys, (float*)yt, b, p, gg, n0, nc, toYt: false);
+                    var panel = new Im2ColPanel((float*)xs + ((long)n0 * p.CIn + gg * cig) * p.InPlane, p, p.CIn * p.InPlane);
+                    Gemm.Sgemm(false, cog, n, rows, (float*)ws + (long)gg * cog * rows, rows, panel, (float*)yt, n, false, Parallelism.Threads,
+                               bs == 0 ? null : (float*)bs + gg * cog);
+                    Transfer((float*)ys, (float*)yt, p, gg, n0, nc, toYt: false);
                 });
             }
         }
@@ -179,7 +159,7 @@ internal static unsafe class Im2ColGemmConv
             finally { ArrayPool<float>.Shared.Return(f); }
             return;
         }
-        if (UsesImplicit(p))
+        if (PerImage(p))
         {
             PerImageAdjoint(y, w, x, p);
             if (!bias.IsEmpty) AddBias(x, bias, p.N, p.CIn, p.InPlane);
@@ -201,9 +181,9 @@ internal static unsafe class Im2ColGemmConv
                 for (int g = 0; g < p.Groups; g++)
                 {
                     int gg = g;
-                    Chunks(p, (n0, nc, col, yt) =>
+                    Chunks(p, withCol: true, (n0, nc, col, yt) =>
                     {
-                        Transfer((float*)ys, (float*)yt, default, p, gg, n0, nc, toYt: true);
+                        Transfer((float*)ys, (float*)yt, p, gg, n0, nc, toYt: true);
                         int n = nc * p.OutPlane;
                         Gemm.Sgemm(true, false, rows, n, cog, (float*)ws + (long)gg * cog * rows, rows, (float*)yt, n, (float*)col, n, false, Parallelism.Threads);
                         Parallelism.For(nc, i =>
@@ -223,11 +203,12 @@ internal static unsafe class Im2ColGemmConv
     {
         int rows = p.ColRows, cog = p.COutPerGroup;
         if (p.N == 0) { dw.Clear(); return; }
-        if (UsesImplicit(p))
+        if (PerImage(p))
         {
             ImplicitWeightGrad(x, dy, dw, p);
             return;
         }
+        int cig = p.CInPerGroup;
         fixed (float* px = x, pdw = dw, pdy = dy)
         {
             nint xs = (nint)px, ws = (nint)pdw, ys = (nint)pdy;
@@ -235,12 +216,12 @@ internal static unsafe class Im2ColGemmConv
             {
                 int gg = g;
                 bool first = true;
-                Chunks(p, (n0, nc, col, yt) =>
+                Chunks(p, withCol: false, (n0, nc, _, yt) =>
                 {
-                    UnfoldChunk((float*)xs, (float*)col, p, gg, n0, nc);
-                    Transfer((float*)ys, (float*)yt, default, p, gg, n0, nc, toYt: true);
+                    Transfer((float*)ys, (float*)yt, p, gg, n0, nc, toYt: true);
                     int n = nc * p.OutPlane;
-                    Gemm.Sgemm(false, true, cog, rows, n, (float*)yt, n, (float*)col, n, (float*)ws + (long)gg * cog * rows, rows, !first, Parallelism.Threads);
+                    var panel = new Im2ColTransposedPanel((float*)xs + ((long)n0 * p.CIn + gg * cig) * p.InPlane, p, p.CIn * p.InPlane);
+                    Gemm.Sgemm(false, cog, rows, n, (float*)yt, n, panel, (float*)ws + (long)gg * cog * rows, rows, !first, Parallelism.Threads);
                     first = false;
                 });
             }

@@ -5,21 +5,21 @@ using System.Runtime.Intrinsics.X86;
 namespace ConvKit.Kernels.Cpu;
 
 /// <summary>
-/// One image's channels of one group, x [CIn/g, H, W], seen as its im2col matrix col [CIn/g·KH·KW, OutH·OutW] and
-/// packed straight into GEMM slivers: the implicit GEMM (as in cuDNN's IMPLICIT_GEMM and oneDNN's gemm-free
-/// convolution), which never writes col. Row r = (c·KH + kh)·KW + kw, column j = oh·OutW + ow, value
-/// x[c, oh·s − padTop + kh·d, ow·s − padLeft + kw·d] or 0 outside.
+/// A run of images' channels of one group, x [n][CIn/g, H, W] (images <see cref="ConvImage.ImageStride"/> floats apart),
+/// seen as their im2col matrices side by side, col [CIn/g·KH·KW, n·OutH·OutW], and packed straight into GEMM slivers:
+/// the implicit GEMM (as in cuDNN's IMPLICIT_GEMM), which never writes col. Row r = (c·KH + kh)·KW + kw, column
+/// j = i·OutH·OutW + oh·OutW + ow, value x_i[c, oh·s − padTop + kh·d, ow·s − padLeft + kw·d] or 0 outside.
 /// <para>
 /// A sliver of 16 columns inside one output row at stride 1 is two vector loads per row (masked where it overhangs
 /// the image's left or right edge), at stride 2 four loads and two shuffles; other slivers (row-crossing, larger
-/// strides, ragged) use masked AVX2 gathers. Packing
-/// from the image reads each input element KH·KW times from L1/L2 instead of streaming a KH·KW-times larger col
-/// through memory, which is what limited large planes (64 channels at 128×128: col is 38 MB).
+/// strides, ragged, or spanning two images) use masked AVX2 gathers. Packing from the image reads each input element
+/// KH·KW times from L1/L2 instead of streaming a KH·KW-times larger col through memory, which is what limited large
+/// planes (64 channels at 128×128: col is 38 MB) and, for small planes, the unfold's short rows.
 /// </para>
 /// </summary>
-internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p) : IPanelB
+internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageStride = 0) : IPanelB
 {
-    private readonly ConvImage _g = new(x, p);
+    private readonly ConvImage _g = new(x, p, imageStride);
 
     [SkipLocalsInit]
     public void Pack(int k0, int kc, int j0, int nc, float* dst, bool simd)
@@ -39,17 +39,18 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p) : IPanelB
         for (int jr = 0; jr < nc; jr += Gemm.NR, dst += kc * Gemm.NR)
         {
             int nr = Math.Min(Gemm.NR, nc - jr), j = j0 + jr;
-            int oh = j / _g.OutW, ow = j - oh * _g.OutW;
+            int img = j / _g.Plane, pos = j - img * _g.Plane, oh = pos / _g.OutW, ow = pos - oh * _g.OutW;
             if (!simd) PackScalar(off, rowDh, rowDw, kc, j, nr, dst);
-            else if (nr == Gemm.NR && _g.SW <= 2 && ow + Gemm.NR <= _g.OutW) PackRow(off, rowDh, rowDw, kc, oh * _g.SH - _g.PT, ow * _g.SW - _g.PL, dst);
+            else if (nr == Gemm.NR && _g.SW <= 2 && ow + Gemm.NR <= _g.OutW)
+                PackRow(_g.X + (long)img * _g.ImageStride, off, rowDh, rowDw, kc, oh * _g.SH - _g.PT, ow * _g.SW - _g.PL, dst);
             else PackGather(off, rowDh, rowDw, kc, j, nr, dst);
         }
     }
 
     /// <summary>16 consecutive columns of one output row at stride 1 or 2: contiguous (or every other element) in every tap's input row.</summary>
-    private void PackRow(int* off, int* rowDh, int* rowDw, int kc, int ih0, int iw0, float* dst)
+    private void PackRow(float* image, int* off, int* rowDh, int* rowDw, int kc, int ih0, int iw0, float* dst)
     {
-        float* basePtr = _g.X + (long)ih0 * _g.W + iw0;
+        float* basePtr = image + (long)ih0 * _g.W + iw0;
         for (int p = 0; p < kc; p++, dst += Gemm.NR)
         {
             int ih = ih0 + rowDh[p], iw = iw0 + rowDw[p];
@@ -70,18 +71,18 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p) : IPanelB
     {
         int* ihs = stackalloc int[Gemm.NR];
         int* iws = stackalloc int[Gemm.NR];
-        Coordinates(j, nr, ihs, iws);
+        int* bases = stackalloc int[Gemm.NR];
+        Coordinates(j, nr, ihs, iws, bases);
         var ih0 = Avx.LoadVector256(ihs); var ih1 = Avx.LoadVector256(ihs + 8);
         var iw0 = Avx.LoadVector256(iws); var iw1 = Avx.LoadVector256(iws + 8);
-        var w = Vector256.Create(_g.W);
-        var base0 = ih0 * w + iw0; var base1 = ih1 * w + iw1;
-        var height = Vector256.Create(_g.H);
+        var base0 = Avx.LoadVector256(bases); var base1 = Avx.LoadVector256(bases + 8);
+        var height = Vector256.Create(_g.H); var width = Vector256.Create(_g.W);
         for (int p = 0; p < kc; p++, dst += Gemm.NR)
         {
             var dh = Vector256.Create(rowDh[p]); var dw = Vector256.Create(rowDw[p]);
-            var o = Vector256.Create(off[p] - rowDh[p] * _g.W - rowDw[p]);
-            Avx.Store(dst, Gather(ih0 + dh, iw0 + dw, base0 + dh * w + dw + o, height, w));
-            Avx.Store(dst + 8, Gather(ih1 + dh, iw1 + dw, base1 + dh * w + dw + o, height, w));
+            var o = Vector256.Create(off[p]);
+            Avx.Store(dst, Gather(ih0 + dh, iw0 + dw, base0 + o, height, width));
+            Avx.Store(dst + 8, Gather(ih1 + dh, iw1 + dw, base1 + o, height, width));
         }
     }
 
@@ -93,15 +94,20 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p) : IPanelB
         return Avx2.GatherMaskVector256(Vector256<float>.Zero, _g.X, index, inside.AsSingle(), 4);
     }
 
-    /// <summary>Input coordinates of tap (0, 0) for columns j..j+nr; lanes past nr get a row that is always outside.</summary>
-    private void Coordinates(int j, int nr, int* ihs, int* iws)
+    /// <summary>
+    /// For columns j..j+nr: the input coordinates of tap (0, 0) and the offset of that element from x (image included);
+    /// lanes past nr get a row that is always outside.
+    /// </summary>
+    private void Coordinates(int j, int nr, int* ihs, int* iws, int* bases)
     {
-        int oh = j / _g.OutW, ow = j - oh * _g.OutW;
+        int img = j / _g.Plane, pos = j - img * _g.Plane, oh = pos / _g.OutW, ow = pos - oh * _g.OutW;
         for (int i = 0; i < Gemm.NR; i++)
         {
             ihs[i] = i < nr ? oh * _g.SH - _g.PT : int.MinValue / 2;
             iws[i] = ow * _g.SW - _g.PL;
-            if (++ow == _g.OutW) { ow = 0; oh++; }
+            bases[i] = i < nr ? img * _g.ImageStride + ihs[i] * _g.W + iws[i] : 0;
+            if (++ow == _g.OutW && ++oh == _g.OutH) { oh = 0; img++; }
+            if (ow == _g.OutW) ow = 0;
         }
     }
 
@@ -109,29 +115,27 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p) : IPanelB
     {
         int* ihs = stackalloc int[Gemm.NR];
         int* iws = stackalloc int[Gemm.NR];
-        Coordinates(j, nr, ihs, iws);
+        int* bases = stackalloc int[Gemm.NR];
+        Coordinates(j, nr, ihs, iws, bases);
         for (int p = 0; p < kc; p++, dst += Gemm.NR)
-        {
-            long o = off[p] - (long)rowDh[p] * _g.W - rowDw[p];
             for (int i = 0; i < Gemm.NR; i++)
             {
                 int ih = ihs[i] + rowDh[p], iw = iws[i] + rowDw[p];
-                dst[i] = (uint)ih < (uint)_g.H && (uint)iw < (uint)_g.W ? _g.X[o + (long)ih * _g.W + iw] : 0f;
+                dst[i] = (uint)ih < (uint)_g.H && (uint)iw < (uint)_g.W ? _g.X[(long)bases[i] + off[p]] : 0f;
             }
-        }
     }
 }
 
 /// <summary>
-/// The transpose of <see cref="Im2ColPanel"/>: colᵀ [OutH·OutW, CIn/g·KH·KW] of one image, the B operand of the weight
-/// gradient dW_g = dY_g · colᵀ, packed from the image without writing col. Each column of a sliver is one kernel tap
-/// of one channel, and its values along k are a run of one input row; at stride 1 or 2, eight positions of eight taps
-/// are eight (masked, de-interleaved) row loads and one 8×8 register transpose. Other strides and run remainders go
-/// element by element.
+/// The transpose of <see cref="Im2ColPanel"/>: colᵀ [n·OutH·OutW, CIn/g·KH·KW] of a run of images, the B operand of the
+/// weight gradient dW_g = dY_g · colᵀ, packed from the images without writing col. Each column of a sliver is one
+/// kernel tap of one channel, and its values along k are runs of one input row; at stride 1 or 2, eight positions of
+/// eight taps are eight (masked, de-interleaved) row loads and one 8×8 register transpose. Other strides and run
+/// remainders go element by element.
 /// </summary>
-internal readonly unsafe struct Im2ColTransposedPanel(float* x, Conv2dParams p) : IPanelB
+internal readonly unsafe struct Im2ColTransposedPanel(float* x, Conv2dParams p, int imageStride = 0) : IPanelB
 {
-    private readonly ConvImage _g = new(x, p);
+    private readonly ConvImage _g = new(x, p, imageStride);
 
     [SkipLocalsInit]
     public void Pack(int k0, int kc, int j0, int nc, float* dst, bool simd)
@@ -151,15 +155,16 @@ internal readonly unsafe struct Im2ColTransposedPanel(float* x, Conv2dParams p) 
                 dhs[jj] = real ? kh * _g.DH - _g.PT : int.MinValue / 2; // padding columns read as outside: zeros
                 shifts[jj] = kw * _g.DW - _g.PL;
             }
-            int oh = k0 / _g.OutW, ow = k0 - oh * _g.OutW;
+            int img = k0 / _g.Plane, pos = k0 - img * _g.Plane, oh = pos / _g.OutW, ow = pos - oh * _g.OutW;
             for (int q = 0; q < kc;)
             {
+                float* image = _g.X + (long)img * _g.ImageStride;
                 int run = Math.Min(_g.OutW - ow, kc - q), e = 0;
                 if (simd && _g.SW <= 2)
                     for (; e + 8 <= run; e += 8)
                     {
-                        Pack8(oh, ow + e, planeOff, dhs, shifts, dst + (q + e) * Gemm.NR);
-                        Pack8(oh, ow + e, planeOff + 8, dhs + 8, shifts + 8, dst + (q + e) * Gemm.NR + 8);
+                        Pack8(image, oh, ow + e, planeOff, dhs, shifts, dst + (q + e) * Gemm.NR);
+                        Pack8(image, oh, ow + e, planeOff + 8, dhs + 8, shifts + 8, dst + (q + e) * Gemm.NR + 8);
                     }
                 for (; e < run; e++)
                 {
@@ -168,37 +173,43 @@ internal readonly unsafe struct Im2ColTransposedPanel(float* x, Conv2dParams p) 
                     for (int jj = 0; jj < Gemm.NR; jj++)
                     {
                         int ih = ih0 + dhs[jj], iw = iw0 + shifts[jj];
-                        d[jj] = (uint)ih < (uint)_g.H && (uint)iw < (uint)_g.W ? _g.X[planeOff[jj] + (long)ih * _g.W + iw] : 0f;
+                        d[jj] = (uint)ih < (uint)_g.H && (uint)iw < (uint)_g.W ? image[planeOff[jj] + (long)ih * _g.W + iw] : 0f;
                     }
                 }
                 q += run;
                 ow += run;
-                if (ow == _g.OutW) { ow = 0; oh++; }
+                if (ow == _g.OutW && ++oh == _g.OutH) { oh = 0; img++; }
+                if (ow == _g.OutW) ow = 0;
             }
         }
     }
 
     /// <summary>Positions ow..ow+8 of output row oh for eight sliver columns, stored transposed (dst[q·NR + i]).</summary>
-    private void Pack8(int oh, int ow, int* planeOff, int* dhs, int* shifts, float* dst) =>
-        Gemm.StoreTransposed(Row(oh, ow, planeOff[0], dhs[0], shifts[0]), Row(oh, ow, planeOff[1], dhs[1], shifts[1]),
-                             Row(oh, ow, planeOff[2], dhs[2], shifts[2]), Row(oh, ow, planeOff[3], dhs[3], shifts[3]),
-                             Row(oh, ow, planeOff[4], dhs[4], shifts[4]), Row(oh, ow, planeOff[5], dhs[5], shifts[5]),
-                             Row(oh, ow, planeOff[6], dhs[6], shifts[6]), Row(oh, ow, planeOff[7], dhs[7], shifts[7]), dst, Gemm.NR);
+    private void Pack8(float* image, int oh, int ow, int* planeOff, int* dhs, int* shifts, float* dst) =>
+        Gemm.StoreTransposed(Row(image, oh, ow, planeOff[0], dhs[0], shifts[0]), Row(image, oh, ow, planeOff[1], dhs[1], shifts[1]),
+                             Row(image, oh, ow, planeOff[2], dhs[2], shifts[2]), Row(image, oh, ow, planeOff[3], dhs[3], shifts[3]),
+                             Row(image, oh, ow, planeOff[4], dhs[4], shifts[4]), Row(image, oh, ow, planeOff[5], dhs[5], shifts[5]),
+                             Row(image, oh, ow, planeOff[6], dhs[6], shifts[6]), Row(image, oh, ow, planeOff[7], dhs[7], shifts[7]),
+                             dst, Gemm.NR);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Vector256<float> Row(int oh, int ow, int planeOff, int dh, int shift)
+    private Vector256<float> Row(float* image, int oh, int ow, int planeOff, int dh, int shift)
     {
         int ih = oh * _g.SH + dh, iw = ow * _g.SW + shift;
         if ((uint)ih >= (uint)_g.H) return Vector256<float>.Zero;
-        return ConvImage.LoadStrided(_g.X + planeOff + (long)ih * _g.W + iw, iw, _g.W, _g.SW);
+        return ConvImage.LoadStrided(image + planeOff + (long)ih * _g.W + iw, iw, _g.W, _g.SW);
     }
 }
 
-/// <summary>One image's channels [C, H, W] and the conv geometry a panel needs, in fields so the packing loops read no record properties.</summary>
-internal readonly unsafe struct ConvImage(float* x, Conv2dParams p)
+/// <summary>
+/// A run of images' channels [C, H, W], <see cref="ImageStride"/> floats apart, and the conv geometry a panel needs, in
+/// fields so the packing loops read no record properties.
+/// </summary>
+internal readonly unsafe struct ConvImage(float* x, Conv2dParams p, int imageStride)
 {
     public readonly float* X = x;
-    public readonly int H = p.H, W = p.W, OutW = p.OutW, KH = p.KH, KW = p.KW;
+    public readonly int ImageStride = imageStride, Plane = p.OutPlane;
+    public readonly int H = p.H, W = p.W, OutH = p.OutH, OutW = p.OutW, KH = p.KH, KW = p.KW;
     public readonly int SH = p.StrideH, SW = p.StrideW, PT = p.PadTop, PL = p.PadLeft, DH = p.DilationH, DW = p.DilationW;
 
     /// <summary>
