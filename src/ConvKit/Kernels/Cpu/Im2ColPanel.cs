@@ -11,8 +11,8 @@ namespace ConvKit.Kernels.Cpu;
 /// j = i·OutH·OutW + oh·OutW + ow, value x_i[c, oh·s − padTop + kh·d, ow·s − padLeft + kw·d] or 0 outside.
 /// <para>
 /// A sliver of 16 columns inside one output row at stride 1 is two vector loads per row (masked where it overhangs
-/// the image's left or right edge), at stride 2 four loads and two shuffles; other slivers (row-crossing, larger
-/// strides, ragged, or spanning two images) use masked AVX2 gathers. Packing from the image reads each input element
+/// the image's left or right edge), at stride 2 four loads and two shuffles; a row-crossing sliver of a 'same'-width
+/// stride-1 conv two masked loads; other slivers (larger strides, ragged, or spanning two images) masked AVX2 gathers. Packing from the image reads each input element
 /// KH·KW times from L1/L2 instead of streaming a KH·KW-times larger col through memory, which is what limited large
 /// planes (64 channels at 128×128: col is 38 MB) and, for small planes, the unfold's short rows.
 /// </para>
@@ -43,6 +43,8 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
             if (!simd) PackScalar(off, rowDh, rowDw, kc, j, nr, dst);
             else if (nr == Gemm.NR && _g.SW <= 2 && ow + Gemm.NR <= _g.OutW)
                 PackRow(_g.X + (long)img * _g.ImageStride, off, rowDh, rowDw, kc, oh * _g.SH - _g.PT, ow * _g.SW - _g.PL, dst);
+            else if (nr == Gemm.NR && _g.Shifted && pos + Gemm.NR <= _g.Plane)
+                PackShifted(_g.X + (long)img * _g.ImageStride + pos - _g.PT * _g.W - _g.PL, off, rowDh, rowDw, kc, j, dst);
             else PackGather(off, rowDh, rowDw, kc, j, nr, dst);
         }
     }
@@ -63,6 +65,32 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
             float* src = basePtr + off[p];
             Avx.Store(dst, ConvImage.LoadStrided(src, iw, _g.W, _g.SW));
             Avx.Store(dst + 8, ConvImage.LoadStrided(src + 8 * _g.SW, iw + 8 * _g.SW, _g.W, _g.SW));
+        }
+    }
+
+    /// <summary>
+    /// 16 columns of one image that cross output rows, for a stride-1 conv whose output is as wide as its input: then
+    /// column j + i reads the input at a fixed offset + i, so each row is two masked loads (lanes whose tap falls outside
+    /// the image, wrapped columns included, are masked off) instead of two gathers. <paramref name="origin"/> is the
+    /// input address of tap (0, 0) for the sliver's first column.
+    /// </summary>
+    private void PackShifted(float* origin, int* off, int* rowDh, int* rowDw, int kc, int j, float* dst)
+    {
+        int* ihs = stackalloc int[Gemm.NR];
+        int* iws = stackalloc int[Gemm.NR];
+        int* bases = stackalloc int[Gemm.NR];
+        Coordinates(j, Gemm.NR, ihs, iws, bases);
+        var ih0 = Avx.LoadVector256(ihs); var ih1 = Avx.LoadVector256(ihs + 8);
+        var iw0 = Avx.LoadVector256(iws); var iw1 = Avx.LoadVector256(iws + 8);
+        var height = Vector256.Create(_g.H).AsUInt32(); var width = Vector256.Create(_g.W).AsUInt32();
+        for (int p = 0; p < kc; p++, dst += Gemm.NR)
+        {
+            var dh = Vector256.Create(rowDh[p]); var dw = Vector256.Create(rowDw[p]);
+            float* src = origin + off[p];
+            var in0 = Vector256.LessThan((ih0 + dh).AsUInt32(), height) & Vector256.LessThan((iw0 + dw).AsUInt32(), width);
+            var in1 = Vector256.LessThan((ih1 + dh).AsUInt32(), height) & Vector256.LessThan((iw1 + dw).AsUInt32(), width);
+            Avx.Store(dst, Avx.MaskLoad(src, in0.AsSingle()));
+            Avx.Store(dst + 8, Avx.MaskLoad(src + 8, in1.AsSingle()));
         }
     }
 
@@ -211,6 +239,9 @@ internal readonly unsafe struct ConvImage(float* x, Conv2dParams p, int imageStr
     public readonly int ImageStride = imageStride, Plane = p.OutPlane;
     public readonly int H = p.H, W = p.W, OutH = p.OutH, OutW = p.OutW, KH = p.KH, KW = p.KW;
     public readonly int SH = p.StrideH, SW = p.StrideW, PT = p.PadTop, PL = p.PadLeft, DH = p.DilationH, DW = p.DilationW;
+
+    /// <summary>Stride 1 and OutW == W: output position j of an image reads input position j + a constant per tap.</summary>
+    public readonly bool Shifted = p.StrideH == 1 && p.StrideW == 1 && p.OutW == p.W;
 
     /// <summary>
     /// The 8 floats at <paramref name="src"/>, which is column <paramref name="iw"/> of a row of <paramref name="width"/>;
