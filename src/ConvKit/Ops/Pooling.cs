@@ -41,8 +41,17 @@ public static partial class F
     /// 2-D max pooling, as <c>torch.nn.functional.max_pool2d</c>. input [N, C, H, W] or [C, H, W];
     /// stride defaults to the kernel size; padding (at most half the kernel) counts as −∞.
     /// </summary>
-    public static Tensor MaxPool2d(Tensor input, Pair kernelSize, Pair? stride = null, Pair? padding = null, Pair? dilation = null, bool ceilMode = false) =>
-        MaxPool2dWithIndices(input, kernelSize, stride, padding, dilation, ceilMode).Output;
+    public static Tensor MaxPool2d(Tensor input, Pair kernelSize, Pair? stride = null, Pair? padding = null, Pair? dilation = null, bool ceilMode = false)
+    {
+        if (Autograd.IsEnabled && input.RequiresGrad)
+            return MaxPool2dWithIndices(input, kernelSize, stride, padding, dilation, ceilMode).Output;
+        // Nothing will call backward: the values alone, by the vectorised separable kernel (no argmax bookkeeping).
+        var (x, unbatched) = PoolInput(input, "max_pool2d");
+        var p = PoolGeometry(x, kernelSize, stride ?? kernelSize, padding ?? 0, dilation ?? 1, ceilMode, "max_pool2d");
+        var y = Tensor.Empty(x.Sizes[0], x.Sizes[1], p.OutH, p.OutW);
+        CpuPool.MaxPoolValues(x.Contiguous().Span, y.Span, p);
+        return unbatched ? y.Squeeze(0) : y;
+    }
 
     /// <summary>
     /// Max pooling that also returns, for every output, the flat index h·W + w of its maximum within the

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.Intrinsics;
 using ConvKit.Kernels.Reference;
 
 namespace ConvKit.Kernels.Cpu;
@@ -67,6 +69,72 @@ internal static unsafe class CpuPool
                 }
             });
         }
+    }
+
+    /// <summary>
+    /// Max pooling values without indices (inference): per output row, the window's input rows are reduced into one
+    /// row with vector maxima, then each output takes the maximum of its KW taps of that row. Separable because max
+    /// is; NaN propagates as in the reference (v &gt; m or v is NaN replaces m). Ties keep the earlier value, so only the
+    /// sign of a zero maximum can differ from the row-major scan when +0 and −0 tie in one window.
+    /// </summary>
+    public static void MaxPoolValues(ReadOnlySpan<float> x, Span<float> y, Pool2dParams p)
+    {
+        int H = p.H, W = p.W, OH = p.OutH, OW = p.OutW, KH = p.KH, KW = p.KW, SH = p.StrideH, SW = p.StrideW;
+        int PH = p.PadH, PW = p.PadW, DH = p.DilationH, DW = p.DilationW, inPlane = p.InPlane, outPlane = p.OutPlane;
+        fixed (float* px = x, py = y)
+        {
+            nint xs = (nint)px, ys = (nint)py;
+            Parallelism.For(p.Planes, c =>
+            {
+                var rented = ArrayPool<float>.Shared.Rent(W);
+                try
+                {
+                    fixed (float* tmp = rented)
+                    {
+                        float* plane = (float*)xs + (long)c * inPlane;
+                        float* outp = (float*)ys + (long)c * outPlane;
+                        for (int oh = 0; oh < OH; oh++)
+                        {
+                            int h0 = oh * SH - PH, h1 = Math.Min(h0 + (KH - 1) * DH + 1, H);
+                            while (h0 < 0) h0 += DH;
+                            if (h0 >= h1)
+                            {
+                                // Dilated taps that all fall in the padding: an empty window, −∞ as in the reference.
+                                new Span<float>(outp + oh * OW, OW).Fill(float.NegativeInfinity);
+                                continue;
+                            }
+                            new ReadOnlySpan<float>(plane + (long)h0 * W, W).CopyTo(new Span<float>(tmp, W));
+                            for (int ih = h0 + DH; ih < h1; ih += DH) MaxInto(tmp, plane + (long)ih * W, W);
+                            for (int ow = 0; ow < OW; ow++)
+                            {
+                                int w0 = ow * SW - PW, w1 = Math.Min(w0 + (KW - 1) * DW + 1, W);
+                                while (w0 < 0) w0 += DW;
+                                float m = float.NegativeInfinity;
+                                for (int iw = w0; iw < w1; iw += DW)
+                                    if (tmp[iw] > m || float.IsNaN(tmp[iw])) m = tmp[iw];
+                                outp[oh * OW + ow] = m;
+                            }
+                        }
+                    }
+                }
+                finally { ArrayPool<float>.Shared.Return(rented); }
+            });
+        }
+    }
+
+    /// <summary>acc[i] = src[i] when src[i] &gt; acc[i] or src[i] is NaN (the reference's replacement rule, vectorised).</summary>
+    private static void MaxInto(float* acc, float* src, int n)
+    {
+        int i = 0;
+        for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
+        {
+            var m = Vector256.Load(acc + i);
+            var v = Vector256.Load(src + i);
+            var take = Vector256.GreaterThan(v, m) | ~Vector256.Equals(v, v);
+            Vector256.ConditionalSelect(take, v, m).Store(acc + i);
+        }
+        for (; i < n; i++)
+            if (src[i] > acc[i] || float.IsNaN(src[i])) acc[i] = src[i];
     }
 
     /// <summary>Routes each output gradient to its max's input position (skipping all-padding windows, see the reference); planes run in parallel.</summary>
