@@ -4,16 +4,26 @@ using System.Text.RegularExpressions;
 
 namespace ConvKit.Bench;
 
-/// <summary>Runs shared/peer/peer_bench.py with Debian's /usr/bin/python3 and parses "name   12.34 ms" lines.</summary>
+/// <summary>
+/// Runs the peers with Debian's /usr/bin/python3 and parses their "name   12.34 ms" lines: shared/peer/peer_bench.py
+/// (PyTorch) and tools/bench/peer_sgemm.py (numpy on OpenBLAS), both with OPENBLAS_NUM_THREADS set.
+/// </summary>
 internal static partial class PeerBench
 {
     public static Dictionary<string, double> Run(int threads)
     {
+        var result = RunScript(Path.Combine("shared", "peer", "peer_bench.py"), threads);
+        foreach (var (name, ms) in RunScript(Path.Combine("tools", "bench", "peer_sgemm.py"), threads)) result[name] = ms;
+        return result;
+    }
+
+    private static Dictionary<string, double> RunScript(string relative, int threads)
+    {
         var result = new Dictionary<string, double>();
-        var script = FindScript();
+        var script = FindScript(relative);
         if (script is null || !File.Exists("/usr/bin/python3"))
         {
-            Console.WriteLine("(PyTorch peer not run: shared/peer/peer_bench.py or /usr/bin/python3 not found)");
+            Console.WriteLine($"(peer not run: {relative} or /usr/bin/python3 not found)");
             return result;
         }
         var psi = new ProcessStartInfo("/usr/bin/python3", [script, threads.ToString(CultureInfo.InvariantCulture)])
@@ -21,14 +31,16 @@ internal static partial class PeerBench
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        psi.Environment["OPENBLAS_NUM_THREADS"] = "1";
+        // PyTorch's convolutions use oneDNN with torch.set_num_threads; OpenBLAS serves its matrix products and numpy's,
+        // so the peer_bench run keeps it at one thread (as the issue states) and the sgemm run gives it the bench's count.
+        psi.Environment["OPENBLAS_NUM_THREADS"] = relative.EndsWith("peer_sgemm.py") ? threads.ToString(CultureInfo.InvariantCulture) : "1";
         using var p = Process.Start(psi)!;
         string output = p.StandardOutput.ReadToEnd();
         string errors = p.StandardError.ReadToEnd();
         p.WaitForExit();
         if (p.ExitCode != 0)
         {
-            Console.WriteLine($"(PyTorch peer failed with exit code {p.ExitCode}: {errors.Split('\n').LastOrDefault(l => l.Length > 0)})");
+            Console.WriteLine($"({relative} failed with exit code {p.ExitCode}: {errors.Split('\n').LastOrDefault(l => l.Length > 0)})");
             return result;
         }
         foreach (Match m in Line().Matches(output))
@@ -36,11 +48,12 @@ internal static partial class PeerBench
         return result;
     }
 
-    private static string? FindScript()
+    /// <summary>The script at <paramref name="relative"/> under the nearest ancestor of the program's folder that has it.</summary>
+    private static string? FindScript(string relative)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "peer", "peer_bench.py");
+            var candidate = Path.Combine(dir.FullName, relative);
             if (File.Exists(candidate)) return candidate;
         }
         return null;

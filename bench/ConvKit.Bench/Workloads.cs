@@ -15,9 +15,20 @@ internal static class Workloads
 
     /// <summary>Every workload, or those whose name contains <paramref name="filter"/>.</summary>
     public static IEnumerable<Workload> All(string? filter = null) =>
-        Ops().Concat(Models()).Where(w => filter is null || w.Name.Contains(filter, StringComparison.OrdinalIgnoreCase));
+        Sgemm().Concat(Ops()).Concat(Models()).Where(w => filter is null || w.Name.Contains(filter, StringComparison.OrdinalIgnoreCase));
 
     private static readonly Generator Data = new(0);
+
+    /// <summary>Square float32 matrix products through the public <see cref="Tensor.Matmul"/>, against numpy/OpenBLAS (tools/bench/peer_sgemm.py).</summary>
+    private static IEnumerable<Workload> Sgemm()
+    {
+        foreach (int n in new[] { 512, 1024, 2048 })
+            yield return new($"sgemm n{n}", () =>
+            {
+                var a = Tensor.Randn([n, n], Data); var b = Tensor.Randn([n, n], Data);
+                return () => a.Matmul(b);
+            }, 2.0 * n * n * n, n < 2048 ? 7 : 5);
+    }
 
     private static IEnumerable<Workload> Ops()
     {
