@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ConvKit.Kernels.Reference;
 
 namespace ConvKit.Kernels.Cpu;
@@ -31,7 +32,8 @@ internal static unsafe class CpuPool
                     {
                         float* r0 = plane + (long)(2 * oh) * W;
                         float* r1 = r0 + W;
-                        for (int ow = 0; ow < OW; ow++)
+                        int ow = Avx2.IsSupported ? TwoByTwoRow(r0, r1, 2 * oh * W, W, outp + oh * OW, outi + oh * OW, OW) : 0;
+                        for (; ow < OW; ow++)
                         {
                             int iw = 2 * ow;
                             long best = (long)(2 * oh) * W + iw;
@@ -69,6 +71,50 @@ internal static unsafe class CpuPool
                 }
             });
         }
+    }
+
+    /// <summary>
+    /// Eight 2×2/s2 windows at a time: the two input rows de-interleaved into even and odd columns, the four taps
+    /// compared in the scalar loop's order with its replacement rule (greater, or NaN), indices tracked in int lanes
+    /// and widened to long. Returns how many outputs of the row it wrote (a multiple of 8).
+    /// </summary>
+    private static int TwoByTwoRow(float* r0, float* r1, int rowStart, int w, float* outp, long* outi, int outW)
+    {
+        int ow = 0;
+        var lane2 = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        for (; ow + 8 <= outW; ow += 8)
+        {
+            int iw = 2 * ow;
+            var (a0, a1) = Deinterleave(Avx.LoadVector256(r0 + iw), Avx.LoadVector256(r0 + iw + 8));
+            var (b0, b1) = Deinterleave(Avx.LoadVector256(r1 + iw), Avx.LoadVector256(r1 + iw + 8));
+            var idx = lane2 + Vector256.Create(rowStart + iw);
+            var max = a0;
+            var best = idx;
+            Take(ref max, ref best, a1, idx + Vector256.Create(1));
+            Take(ref max, ref best, b0, idx + Vector256.Create(w));
+            Take(ref max, ref best, b1, idx + Vector256.Create(w + 1));
+            max.Store(outp + ow);
+            Avx2.ConvertToVector256Int64(best.GetLower()).Store(outi + ow);
+            Avx2.ConvertToVector256Int64(best.GetUpper()).Store(outi + ow + 4);
+        }
+        return ow;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Take(ref Vector256<float> max, ref Vector256<int> best, Vector256<float> v, Vector256<int> index)
+    {
+        var take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
+        max = Vector256.ConditionalSelect(take, v, max);
+        best = Vector256.ConditionalSelect(take.AsInt32(), index, best);
+    }
+
+    /// <summary>(even lanes, odd lanes) of the 16 floats a ‖ b, each in order.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(Vector256<float> a, Vector256<float> b)
+    {
+        var even = Avx.Shuffle(a, b, 0b10_00_10_00);
+        var odd = Avx.Shuffle(a, b, 0b11_01_11_01);
+        return (Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle(), Avx2.Permute4x64(odd.AsDouble(), 0b11_01_10_00).AsSingle());
     }
 
     /// <summary>
