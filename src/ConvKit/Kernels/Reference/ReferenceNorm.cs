@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace ConvKit.Kernels.Reference;
 
@@ -19,7 +22,8 @@ internal static class ReferenceNorm
             nint xs = (nint)px;
             Parallelism.For(c, ch =>
             {
-                var tmp = new float[l];
+                var rented = ArrayPool<float>.Shared.Rent(l);
+                var tmp = rented.AsSpan(0, l);
                 double s = 0;
                 for (int i = 0; i < n; i++) s += TensorPrimitives.Sum(Row(xs, i, ch, c, l));
                 double m = s / count, ss = 0;
@@ -28,6 +32,7 @@ internal static class ReferenceNorm
                     TensorPrimitives.Subtract(Row(xs, i, ch, c, l), (float)m, tmp);
                     ss += TensorPrimitives.SumOfSquares<float>(tmp);
                 }
+                ArrayPool<float>.Shared.Return(rented);
                 mean[ch] = m;
                 var[ch] = ss / count;
             });
@@ -51,8 +56,7 @@ internal static class ReferenceNorm
                 for (int ch = 0; ch < c; ch++)
                 {
                     var dst = new Span<float>((float*)ys + ((long)i * c + ch) * l, l);
-                    TensorPrimitives.Multiply(Row(xs, i, ch, c, l), sc[ch], dst);
-                    TensorPrimitives.Add(dst, sh[ch], dst);
+                    ScaleShift(Row(xs, i, ch, c, l), sc[ch], sh[ch], dst);
                 }
             });
         }
@@ -68,7 +72,8 @@ internal static class ReferenceNorm
             nint xs = (nint)px, gs = (nint)pg;
             Parallelism.For(c, ch =>
             {
-                var tmp = new float[l];
+                var rented = ArrayPool<float>.Shared.Rent(l);
+                var tmp = rented.AsSpan(0, l);
                 double a = 0, b = 0;
                 for (int i = 0; i < n; i++)
                 {
@@ -77,10 +82,27 @@ internal static class ReferenceNorm
                     a += TensorPrimitives.Sum(g);
                     b += TensorPrimitives.Dot(g, tmp);
                 }
+                ArrayPool<float>.Shared.Return(rented);
                 sdy[ch] = a;
                 sdx[ch] = b * invstd[ch];
             });
         }
         return (sdy, sdx);
+    }
+
+    /// <summary>dst = x·a + b in one pass (TensorPrimitives has no scalar-scalar multiply-add).</summary>
+    private static void ScaleShift(ReadOnlySpan<float> x, float a, float b, Span<float> dst)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(a);
+            var vb = Vector256.Create(b);
+            for (; i + 8 <= x.Length; i += 8)
+                Vector256.StoreUnsafe(
+                    Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(x), (nuint)i) * va + vb,
+                    ref MemoryMarshal.GetReference(dst), (nuint)i);
+        }
+        for (; i < x.Length; i++) dst[i] = x[i] * a + b;
     }
 }
