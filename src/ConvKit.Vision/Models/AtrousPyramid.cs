@@ -47,8 +47,7 @@ public sealed class AtrousPyramid : Module
 
         public override Tensor Forward(Tensor input)
         {
-            var y = input;
-            foreach (var l in _layers) y = l.Call(y);
+            var y = InferenceFusion.Run(_layers, input);
             return F.Interpolate(y, size: (input.Sizes[2], input.Sizes[3]), mode: "bilinear", alignCorners: false);
         }
     }

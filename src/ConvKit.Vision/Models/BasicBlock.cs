@@ -42,7 +42,8 @@ public sealed class BasicBlock : Module
     public override Tensor Forward(Tensor input)
     {
         var identity = Downsample?.Call(input) ?? input;
-        var y = Bn2.Call(Conv2.Call(Relu.Call(Bn1.Call(Conv1.Call(input)))));
+        // In inference conv1-bn1-relu and conv2-bn2 each run as one fused convolution (InferenceFusion).
+        var y = InferenceFusion.Run([Conv1, Bn1, Relu, Conv2, Bn2], input);
         if (SE is not null) y = SE.Call(y);
         return Relu.Call(y + identity);
     }

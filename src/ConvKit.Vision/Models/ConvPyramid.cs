@@ -32,7 +32,7 @@ public sealed class ConvPyramid : Module
 
     public override Tensor Forward(Tensor input)
     {
-        foreach (var c in Convs) input = F.Relu(c.Call(input));
+        foreach (var c in Convs) input = InferenceFusion.ConvRelu(c, input) ?? F.Relu(c.Call(input));
         return input;
     }
 }

@@ -41,7 +41,7 @@ public sealed class FcnResNet18 : Module
         int h = input.Sizes[2], w = input.Sizes[3];
         int padH = (32 - h % 32) % 32, padW = (32 - w % 32) % 32;
         var x = padH + padW > 0 ? F.Pad(input, [0, padW, 0, padH]) : input;
-        foreach (var l in Trunk) x = l.Call(x);
+        x = InferenceFusion.Run(Trunk, x);
         x = TransposeConv.Call(FinalConv.Call(x));
         return padH + padW > 0 ? x.Narrow(2, 0, h).Narrow(3, 0, w) : x;
     }

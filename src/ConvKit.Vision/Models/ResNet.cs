@@ -92,8 +92,7 @@ public sealed class ResNet : Module
     {
         if (input.Dim != 4 || input.Sizes[1] != InChannels)
             throw new ArgumentException($"ResNet: expected input [N, {InChannels}, H, W], got {ShapeUtil.Format(input.Sizes)}");
-        foreach (var l in TrunkLayers) input = l.Call(input);
-        return input;
+        return InferenceFusion.Run(TrunkLayers, input);
     }
 
     /// <summary>input [N, inChannels, H, W] → logits [N, numClasses].</summary>

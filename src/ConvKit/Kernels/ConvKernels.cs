@@ -17,10 +17,28 @@ internal static class ConvKernels
         _ => DepthwiseConv.Applies(p) ? ConvAlgorithm.Depthwise : ConvAlgorithm.Im2ColGemm,
     };
 
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p)
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p) =>
+        Forward(x, w, bias, y, p, default);
+
+    /// <summary>The forward followed by <paramref name="map"/> (fused into the GEMM's epilogue on the im2col path).</summary>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p,
+                               ConvEpilogue map)
     {
         if (y.IsEmpty) return;
-        switch (Choose(p))
+        var algorithm = Choose(p);
+        if (algorithm == ConvAlgorithm.Im2ColGemm)
+        {
+            Im2ColGemmConv.Forward(x, w, bias, y, p, map);
+            return;
+        }
+        ForwardUnfused(x, w, bias, y, p, algorithm);
+        map.Apply(y, p);
+    }
+
+    private static void ForwardUnfused(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p,
+                                       ConvAlgorithm algorithm)
+    {
+        switch (algorithm)
         {
             case ConvAlgorithm.Reference: ReferenceConv.Forward(x, w, bias, y, p); break;
             case ConvAlgorithm.Depthwise: DepthwiseConv.Forward(x, w, bias, y, p); break;

@@ -31,11 +31,8 @@ public sealed class Sequential : Module, IEnumerable<Module>
     public Module this[int index] => _layers[index];
     public int Count => _layers.Count;
 
-    public override Tensor Forward(Tensor input)
-    {
-        foreach (var l in _layers) input = l.Call(input);
-        return input;
-    }
+    /// <summary>Runs the layers in order; in inference, conv → batch norm → ReLU runs are fused (<see cref="InferenceFusion"/>).</summary>
+    public override Tensor Forward(Tensor input) => InferenceFusion.Run(_layers, input);
 
     public IEnumerator<Module> GetEnumerator() => _layers.GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

@@ -31,6 +31,9 @@ public abstract class Module
         return output;
     }
 
+    /// <summary>True when a forward hook is registered (the module's own output must then be materialised).</summary>
+    internal bool HasForwardHooks => _forwardHooks is { Count: > 0 };
+
     /// <summary>
     /// Registers <paramref name="hook"/>(module, input, output), called after every <see cref="Call"/> of this module
     /// (<c>register_forward_hook</c>, without replacing the output). Disposing the handle removes it.

@@ -21,6 +21,17 @@ internal static class ConvOps
             b is { RequiresGrad: true } ? g.Sum([0, 2, 3]) : null]);
     }
 
+    /// <summary>
+    /// y = map(conv(x, w) + b) with a per-channel map (eval batch norm, ReLU) fused into the kernel. Records no backward:
+    /// callers use it only where nothing can need a gradient (<see cref="Nn.InferenceFusion"/>).
+    /// </summary>
+    public static Tensor ForwardInference(Tensor x, Tensor w, Tensor? b, Conv2dParams p, ConvEpilogue map)
+    {
+        var y = Tensor.Empty(p.N, p.COut, p.OutH, p.OutW);
+        ConvKernels.Forward(x.Contiguous().Span, w.Contiguous().Span, b is null ? default : b.Contiguous().Span, y.Span, p, map);
+        return y;
+    }
+
     /// <summary>x [N, CIn, H, W] = convᵀ(y [N, COut, OutH, OutW], w [COut, CIn/g, KH, KW]) + b [CIn].</summary>
     public static Tensor Adjoint(Tensor y, Tensor w, Tensor? b, Conv2dParams p)
     {

@@ -124,24 +124,25 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// C[m,n] = op(A)·B (+ C when <paramref name="accumulate"/>) (+ rowBias[i] on row i when given), where B is any
+    /// C[m,n] = op(A)·B (+ C when <paramref name="accumulate"/>), then the per-row <paramref name="epilogue"/>, where B is any
     /// <see cref="IPanelB"/>: a dense matrix, or a matrix that exists only virtually (an image seen as its im2col
     /// matrix), packed straight into the micro-kernel's layout. Shapes and pointers are the caller's to ensure.
     /// </summary>
     internal static void Sgemm<TB>(bool transA, int m, int n, int k, float* a, int lda, TB b,
-                                   float* c, int ldc, bool accumulate, int maxThreads, float* rowBias = null)
+                                   float* c, int ldc, bool accumulate, int maxThreads, GemmEpilogue epilogue = default)
         where TB : struct, IPanelB
     {
         if (m <= 0 || n <= 0) return;
         if (k <= 0)
         {
-            // An empty sum: C keeps its value (accumulate) or becomes 0, plus the bias either way.
+            // An empty sum: C keeps its value (accumulate) or becomes 0, then the bias and the map as usual.
             for (int i = 0; i < m; i++)
             {
                 var row = new Span<float>(c + (long)i * ldc, n);
                 if (!accumulate) row.Clear();
-                if (rowBias != null) System.Numerics.Tensors.TensorPrimitives.Add(row, rowBias[i], row);
+                if (epilogue.Bias != null) System.Numerics.Tensors.TensorPrimitives.Add(row, epilogue.Bias[i], row);
             }
+            if (epilogue.HasMap) epilogue.Map(c, ldc, m, n);
             return;
         }
         bool fma = UsesFma;
@@ -159,13 +160,13 @@ internal static unsafe partial class Gemm
 
         if (threads <= 1)
         {
-            Blocked(transA, m, n, k, a, lda, b, 0, c, ldc, accumulate, fma, rowBias);
+            Blocked(transA, m, n, k, a, lda, b, 0, c, ldc, accumulate, fma, epilogue);
             return;
         }
 
         var job = new StripeJob<TB>
         {
-            TransA = transA, M = m, N = n, K = k, A = (nint)a, Lda = lda, B = b, C = (nint)c, Ldc = ldc, Bias = (nint)rowBias,
+            TransA = transA, M = m, N = n, K = k, A = (nint)a, Lda = lda, B = b, C = (nint)c, Ldc = ldc, Epilogue = epilogue,
             Accumulate = accumulate, UseFma = fma, Stripes = threads, SplitN = splitN, Remaining = threads,
         };
         // One queued item per extra thread; the caller works too. Whoever gets to a stripe
@@ -235,7 +236,8 @@ internal static unsafe partial class Gemm
     {
         public bool TransA, Accumulate, UseFma, SplitN;
         public int M, N, K, Lda, Ldc, Stripes;
-        public nint A, C, Bias;
+        public nint A, C;
+        public GemmEpilogue Epilogue;
         public TB B;
         public int Next;       // next unclaimed stripe
         public int Remaining;  // stripes not yet finished
@@ -261,12 +263,12 @@ internal static unsafe partial class Gemm
             int end = Math.Min(extent, (int)((long)tiles * (s + 1) / Stripes) * unit);
             if (start >= end) return;
             int len = end - start;
-            float* pa = (float*)A, pc = (float*)C, bias = (float*)Bias;
+            float* pa = (float*)A, pc = (float*)C;
             if (SplitN)
-                Blocked(TransA, M, len, K, pa, Lda, B, start, pc + start, Ldc, Accumulate, UseFma, bias);
+                Blocked(TransA, M, len, K, pa, Lda, B, start, pc + start, Ldc, Accumulate, UseFma, Epilogue);
             else
                 Blocked(TransA, len, N, K, pa + (TransA ? start : (long)start * Lda), Lda, B, 0, pc + (long)start * Ldc, Ldc,
-                        Accumulate, UseFma, bias == null ? null : bias + start);
+                        Accumulate, UseFma, Epilogue.Rows(start));
         }
     }
 
@@ -274,7 +276,7 @@ internal static unsafe partial class Gemm
 
     /// The five-loop blocked GEMM (single thread) on columns j0..j0+n of B. m, n, k > 0.
     private static void Blocked<TB>(bool transA, int m, int n, int k, float* a, int lda, in TB b, int j0,
-                                    float* c, int ldc, bool accumulate, bool fma, float* bias) where TB : struct, IPanelB
+                                    float* c, int ldc, bool accumulate, bool fma, GemmEpilogue epilogue) where TB : struct, IPanelB
     {
         int kcMax = Math.Min(KC, k);
         int ncMax = Math.Min(NC, RoundUp(n, NR));
@@ -298,8 +300,9 @@ internal static unsafe partial class Gemm
                     int mc = Math.Min(MC, m - ic);
                     float* aSrc = transA ? a + (long)pc * lda + ic : a + (long)ic * lda + pc;
                     PackA(transA, aSrc, lda, mc, kc, packA);
+                    var rows = epilogue.Rows(ic);
                     MacroKernel(mc, nc, kc, packA, packB, c + (long)ic * ldc + jc, ldc, add, fma,
-                                pc == 0 && bias != null ? bias + ic : null);
+                                pc == 0 ? rows.Bias : null, pc + kc == k && rows.HasMap ? rows : default);
                 }
             }
         }
@@ -307,7 +310,7 @@ internal static unsafe partial class Gemm
 
     [SkipLocalsInit]
     private static void MacroKernel(int mc, int nc, int kc, float* packA, float* packB,
-                                    float* c, int ldc, bool add, bool fma, float* bias)
+                                    float* c, int ldc, bool add, bool fma, float* bias, GemmEpilogue map)
     {
         float* tile = stackalloc float[MR * NR + 8];
         tile = (float*)(((nint)tile + 31) & ~(nint)31);
@@ -341,6 +344,8 @@ internal static unsafe partial class Gemm
                     else KernelPortable(kc, ap, bp, tile, NR, false, edgeBias);
                     StoreEdge(tile, cp, ldc, mr, nr, add);
                 }
+                // The finished tile is still in L1: the per-row map costs no extra pass over C.
+                if (map.HasMap) map.Rows(ir).Map(cp, ldc, mr, nr);
             }
         }
     }

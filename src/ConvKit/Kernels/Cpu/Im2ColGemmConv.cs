@@ -69,13 +69,24 @@ internal static unsafe class Im2ColGemmConv
     /// <summary>Output planes from this size on run one GEMM per image (n = OutH·OutW columns: 16 micro-tiles).</summary>
     internal const int PerImageMinPlane = 256;
 
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p)
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p) =>
+        Forward(x, w, bias, y, p, default);
+
+    /// <summary>The forward with a per-channel <paramref name="map"/> (eval batch norm, ReLU) fused into the GEMM's epilogue.</summary>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, ConvEpilogue map)
     {
-        if (PerImage(p))
+        fixed (float* sc = map.Scale, sh = map.Shift)
         {
-            ImplicitForward(x, w, bias, y, p);
-            return;
+            var epilogue = new GemmEpilogue(null, sc, sh, map.Relu);
+            if (PerImage(p)) ImplicitForward(x, w, bias, y, p, epilogue);
+            else BatchedForward(x, w, bias, y, p, epilogue);
         }
+    }
+
+    /// <summary>Chunks of images side by side through Yt [COut/g, nc·P]: the GEMM's B columns run across images.</summary>
+    private static void BatchedForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p,
+                                       GemmEpilogue map)
+    {
         int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup;
         fixed (float* px = x, pw = w, py = y, pb = bias)
         {
@@ -88,7 +99,7 @@ internal static unsafe class Im2ColGemmConv
                     int n = nc * p.OutPlane;
                     var panel = new Im2ColPanel((float*)xs + ((long)n0 * p.CIn + gg * cig) * p.InPlane, p, p.CIn * p.InPlane);
                     Gemm.Sgemm(false, cog, n, rows, (float*)ws + (long)gg * cog * rows, rows, panel, (float*)yt, n, false, Parallelism.Threads,
-                               bs == 0 ? null : (float*)bs + gg * cog);
+                               WithBias(map, bs, gg * cog));
                     Transfer((float*)ys, (float*)yt, p, gg, n0, nc, toYt: false);
                 });
             }
@@ -96,7 +107,8 @@ internal static unsafe class Im2ColGemmConv
     }
 
     /// <summary>y = W_g · col(x_i) per image and group, col packed from the image (<see cref="Im2ColPanel"/>; a 1×1 stride-1 unpadded conv reads x as B directly).</summary>
-    private static void ImplicitForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p)
+    private static void ImplicitForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p,
+                                        GemmEpilogue map)
     {
         int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup, plane = p.OutPlane;
         bool pointwise = IsPointwise(p);
@@ -110,15 +122,22 @@ internal static unsafe class Im2ColGemmConv
                     float* xg = (float*)xs + ((long)i * p.CIn + g * cig) * p.InPlane;
                     float* yg = (float*)ys + ((long)i * p.COut + g * cog) * plane;
                     float* wg = (float*)ws + (long)g * cog * rows;
-                    float* bg = bs == 0 ? null : (float*)bs + g * cog;
-                    if (pointwise) Gemm.Sgemm(false, cog, plane, rows, wg, rows, new DenseB(xg, plane, false), yg, plane, false, threads, bg);
-                    else Gemm.Sgemm(false, cog, plane, rows, wg, rows, new Im2ColPanel(xg, p), yg, plane, false, threads, bg);
+                    var ep = WithBias(map, bs, g * cog);
+                    if (pointwise) Gemm.Sgemm(false, cog, plane, rows, wg, rows, new DenseB(xg, plane, false), yg, plane, false, threads, ep);
+                    else Gemm.Sgemm(false, cog, plane, rows, wg, rows, new Im2ColPanel(xg, p), yg, plane, false, threads, ep);
                 }
             }
             // Whole images per thread when there are enough of them: no duplicated packing of W, no sync per GEMM.
             if (p.N >= Parallelism.Threads && p.N > 1) Parallelism.For(p.N, i => Image(i, 1));
             else for (int i = 0; i < p.N; i++) Image(i, Parallelism.Threads);
         }
+    }
+
+    /// <summary>The group's rows from <paramref name="start"/> of <paramref name="map"/>, with the bias at <paramref name="bias"/> (0 = none) as the accumulators' start.</summary>
+    private static GemmEpilogue WithBias(GemmEpilogue map, nint bias, int start)
+    {
+        var rows = map.Rows(start);
+        return new GemmEpilogue(bias == 0 ? null : (float*)bias + start, rows.Scale, rows.Shift, rows.Relu);
     }
 
     /// <summary>
