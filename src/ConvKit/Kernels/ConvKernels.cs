@@ -9,12 +9,13 @@ namespace ConvKit.Kernels;
 /// </summary>
 internal static class ConvKernels
 {
-    /// <summary>The algorithm for a geometry: the forced one when it applies, else depthwise for depthwise layers, else im2col + GEMM.</summary>
+    /// <summary>The algorithm for a geometry: the forced one when it applies, else depthwise for depthwise layers, else Winograd where it wins, else im2col + GEMM.</summary>
     public static ConvAlgorithm Choose(Conv2dParams p) => Engine.Algorithm switch
     {
         ConvAlgorithm.Reference => ConvAlgorithm.Reference,
         ConvAlgorithm.Im2ColGemm => ConvAlgorithm.Im2ColGemm,
-        _ => DepthwiseConv.Applies(p) ? ConvAlgorithm.Depthwise : ConvAlgorithm.Im2ColGemm,
+        ConvAlgorithm.Winograd when WinogradConv.Applies(p) => ConvAlgorithm.Winograd,
+        _ => DepthwiseConv.Applies(p) ? ConvAlgorithm.Depthwise : WinogradConv.Wins(p) ? ConvAlgorithm.Winograd : ConvAlgorithm.Im2ColGemm,
     };
 
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p)
@@ -24,6 +25,7 @@ internal static class ConvKernels
         {
             case ConvAlgorithm.Reference: ReferenceConv.Forward(x, w, bias, y, p); break;
             case ConvAlgorithm.Depthwise: DepthwiseConv.Forward(x, w, bias, y, p); break;
+            case ConvAlgorithm.Winograd: WinogradConv.Forward(x, w, bias, y, p); break;
             default: Im2ColGemmConv.Forward(x, w, bias, y, p); break;
         }
     }
@@ -35,6 +37,7 @@ internal static class ConvKernels
         {
             case ConvAlgorithm.Reference: ReferenceConv.Adjoint(y, w, bias, x, p); break;
             case ConvAlgorithm.Depthwise: DepthwiseConv.Adjoint(y, w, bias, x, p); break;
+            case ConvAlgorithm.Winograd: WinogradConv.Adjoint(y, w, bias, x, p); break;
             default: Im2ColGemmConv.Adjoint(y, w, bias, x, p); break;
         }
     }

@@ -101,7 +101,7 @@ internal static unsafe class Im2ColGemmConv
     /// The adjoint as a forward correlation, possible for stride 1: x = corr(y, w flipped in space with in/out channels
     /// swapped, padding dilation·(K − 1) − padding). It replaces col2im's scattered adds with im2col's block copies.
     /// </summary>
-    private static Conv2dParams? FlippedForward(Conv2dParams p)
+    internal static Conv2dParams? FlippedForward(Conv2dParams p)
     {
         int pt = p.DilationH * (p.KH - 1) - p.PadTop, pl = p.DilationW * (p.KW - 1) - p.PadLeft;
         if (p.StrideH != 1 || p.StrideW != 1 || pt < 0 || pl < 0) return null;
@@ -109,7 +109,7 @@ internal static unsafe class Im2ColGemmConv
     }
 
     /// <summary>w [COut, CIn/g, KH, KW] → [CIn, COut/g, KH, KW] flipped in both spatial axes, per group.</summary>
-    private static float[] FlipWeight(ReadOnlySpan<float> w, Conv2dParams p)
+    internal static float[] FlipWeight(ReadOnlySpan<float> w, Conv2dParams p)
     {
         int cig = p.CInPerGroup, cog = p.COutPerGroup, k = p.KH * p.KW;
         var f = new float[w.Length];
