@@ -28,9 +28,6 @@ internal static unsafe class WinogradConv
     /// <summary>Floats of V + M per tile block (8 MiB): wide GEMMs, yet V and M stay in L3 between phases.</summary>
     private const long BlockBudget = 1L << 21;
 
-    /// <summary>Lane groups one parallel item of a transform handles: amortises the scheduling per item.</summary>
-    private const int GroupsPerItem = 8;
-
     public static bool Applies(Conv2dParams p) =>
         p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 && p.DilationH == 1 && p.DilationW == 1;
 
@@ -70,13 +67,31 @@ internal static unsafe class WinogradConv
     private sealed class Plan
     {
         public required Conv2dParams P;
-        public int Cig, Cog, TilesW, TilesPerImage, Tb, Ldu;
+        public int Cig, Cog, TilesW, TilesPerImage, Ld, Ldu;
         public float* X, Wt, Bias, Y, U, V, M;
+    }
 
-        public (int N, int Oy, int Ox) TileAt(int t)
+    /// <summary>
+    /// Walks a block's tiles as groups of up to <c>lanes</c> consecutive tiles of one tile row, in column order, so a
+    /// group's 6×6 patches are side by side in the input rows and its 4×4 outputs side by side in the output rows.
+    /// </summary>
+    private struct Groups(Plan pl, int t0, int count, int lanes)
+    {
+        private int _next;
+        public int N, Th, Tw, Col, Valid;
+
+        public bool Next()
         {
-            int n = t / TilesPerImage, r = t - n * TilesPerImage, th = r / TilesW;
-            return (n, th * 4, (r - th * TilesW) * 4);
+            if (_next >= count) return false;
+            int t = t0 + _next;
+            N = t / pl.TilesPerImage;
+            int r = t - N * pl.TilesPerImage;
+            Th = r / pl.TilesW;
+            Tw = r - Th * pl.TilesW;
+            Col = _next;
+            Valid = Math.Min(lanes, Math.Min(pl.TilesW - Tw, count - _next));
+            _next += Valid;
+            return true;
         }
     }
 
@@ -90,11 +105,12 @@ internal static unsafe class WinogradConv
         tb = Math.Min(Math.Min(tb, maxBlockTiles / 16 * 16), (tiles + 15) / 16 * 16);
         var plan = new Plan
         {
-            P = p, Cig = cig, Cog = cog, TilesW = tilesW, TilesPerImage = tilesW * ((p.OutH + 3) / 4), Tb = tb,
-            Ldu = (cig + 7) / 8 * 8,
+            // Rows of V and M have room for one more lane group: a short group at a row end is stored whole.
+            P = p, Cig = cig, Cog = cog, TilesW = tilesW, TilesPerImage = tilesW * ((p.OutH + 3) / 4), Ld = tb + TV.Count,
+            Ldu = (cig + TV.Count - 1) / TV.Count * TV.Count,
         };
         var pool = ArrayPool<float>.Shared;
-        float[] u = pool.Rent(Xi * cog * plan.Ldu), v = pool.Rent(Xi * cig * tb), m = pool.Rent(Xi * cog * tb);
+        float[] u = pool.Rent(Xi * cog * plan.Ldu), v = pool.Rent(Xi * cig * plan.Ld), m = pool.Rent(Xi * cog * plan.Ld);
         try
         {
             fixed (float* px = x, pw = w, pb = bias, py = y, pu = u, pv = v, pm = m)
@@ -129,106 +145,90 @@ internal static unsafe class WinogradConv
         {
             TV* src = stackalloc TV[9];
             TV* tmp = stackalloc TV[18];
-            TV* dst = stackalloc TV[Xi];
             float* sf = (float*)src;
             float* filters = pl.Wt + (long)(g * pl.Cog + k) * pl.Cig * 9;
             for (int c0 = 0; c0 < pl.Cig; c0 += lanes)
             {
-                for (int l = 0; l < lanes; l++)
+                int valid = Math.Min(lanes, pl.Cig - c0);
+                if (valid < lanes) new Span<float>(sf, 9 * lanes).Clear();
+                for (int l = 0; l < valid; l++)
                 for (int tap = 0; tap < 9; tap++)
-                    sf[tap * lanes + l] = c0 + l < pl.Cig ? filters[(c0 + l) * 9 + tap] : 0f;
-                Sandwich<TV, FilterG>(src, tmp, dst);
-                for (int xi = 0; xi < Xi; xi++) dst[xi].Store(pl.U + ((long)xi * pl.Cog + k) * pl.Ldu + c0);
+                    sf[tap * lanes + l] = filters[(c0 + l) * 9 + tap];
+                Sandwich<TV, FilterG>(src, 1, tmp, (TV*)(pl.U + (long)k * pl.Ldu + c0), (nint)pl.Cog * pl.Ldu / lanes);
             }
         });
     }
 
-    /// <summary>V[ξ, c, t − t0] = (Bᵀ d B)[ξ] for the 6×6 input patch d of tile t, lanes over tiles.</summary>
+    /// <summary>
+    /// V[ξ, c, t − t0] = (Bᵀ d B)[ξ] for the 6×6 input patch d of tile t, lanes over the tiles of a group. One item per
+    /// channel walks its groups in column order, so the tail of a short group's whole-vector store is overwritten by
+    /// the next group (or lands in the spare columns at the end of the row).
+    /// </summary>
     private static void TransformInputs<TV>(Plan pl, int g, int t0, int count) where TV : unmanaged, ILanes<TV>
     {
         var p = pl.P;
-        int lanes = TV.Count, laneGroups = (count + lanes - 1) / lanes, chunks = (laneGroups + GroupsPerItem - 1) / GroupsPerItem;
-        Parallelism.For(pl.Cig * chunks, item =>
+        int lanes = TV.Count, span = 4 * lanes + 4;
+        Parallelism.For(pl.Cig, c =>
         {
-            int c = item / chunks, first = (item - c * chunks) * GroupsPerItem;
             TV* src = stackalloc TV[Xi];
             TV* tmp = stackalloc TV[Xi];
-            TV* dst = stackalloc TV[Xi];
-            float* sf = (float*)src;
-            for (int lg = first; lg < Math.Min(laneGroups, first + GroupsPerItem); lg++)
+            float* buf = stackalloc float[span];
+            var groups = new Groups(pl, t0, count, lanes);
+            while (groups.Next())
             {
-                for (int l = 0; l < lanes; l++)
-                {
-                    int t = lg * lanes + l;
-                    if (t >= count) { for (int e = 0; e < Xi; e++) sf[e * lanes + l] = 0f; continue; }
-                    var (n, oy, ox) = pl.TileAt(t0 + t);
-                    float* plane = pl.X + ((long)n * p.CIn + g * pl.Cig + c) * p.InPlane;
-                    Gather(plane, p.H, p.W, oy - p.PadTop, ox - p.PadLeft, sf + l, lanes);
-                }
-                Sandwich<TV, InputBt>(src, tmp, dst);
-                float* v = pl.V + (long)c * pl.Tb + lg * lanes;
-                for (int xi = 0; xi < Xi; xi++) dst[xi].Store(v + (long)xi * pl.Cig * pl.Tb);
+                float* plane = pl.X + ((long)groups.N * p.CIn + g * pl.Cig + c) * p.InPlane;
+                int iy = groups.Th * 4 - p.PadTop, ix = groups.Tw * 4 - p.PadLeft;
+                for (int i = 0; i < 6; i++) TV.LoadStride4(InputRow(plane, p.H, p.W, iy + i, ix, buf, span), src + i * 6);
+                Sandwich<TV, InputBt>(src, 1, tmp, (TV*)(pl.V + (long)c * pl.Ld + groups.Col), (nint)pl.Cig * pl.Ld / lanes);
             }
         });
     }
 
-    /// <summary>The 6×6 patch with top-left (iy, ix) of an [H, W] plane into d[e · stride], zero outside the plane.</summary>
-    private static void Gather(float* plane, int h, int w, int iy, int ix, float* d, int stride)
+    /// <summary><paramref name="len"/> floats of row <paramref name="yy"/> of an [h, w] plane from column <paramref name="x"/>, zero outside: the plane itself when inside, else a copy in buf.</summary>
+    private static float* InputRow(float* plane, int h, int w, int yy, int x, float* buf, int len)
     {
-        if (iy >= 0 && iy + 6 <= h && ix >= 0 && ix + 6 <= w)
-        {
-            float* r = plane + (long)iy * w + ix;
-            for (int i = 0; i < 6; i++, r += w)
-            for (int j = 0; j < 6; j++)
-                d[(i * 6 + j) * stride] = r[j];
-            return;
-        }
-        for (int i = 0; i < 6; i++)
-        {
-            int yy = iy + i;
-            bool rowIn = yy >= 0 && yy < h;
-            for (int j = 0; j < 6; j++)
-            {
-                int xx = ix + j;
-                d[(i * 6 + j) * stride] = rowIn && xx >= 0 && xx < w ? plane[(long)yy * w + xx] : 0f;
-            }
-        }
+        bool rowInside = (uint)yy < (uint)h;
+        if (rowInside && x >= 0 && x + len <= w) return plane + (long)yy * w + x;
+        var b = new Span<float>(buf, len);
+        b.Clear();
+        int lo = Math.Max(0, -x), hi = Math.Min(len, w - x);
+        if (rowInside && hi > lo) new ReadOnlySpan<float>(plane + (long)yy * w + x + lo, hi - lo).CopyTo(b.Slice(lo));
+        return buf;
     }
 
     /// <summary>M_ξ [K, count] = U_ξ [K, C] · V_ξ [C, count], one GEMM per parallel item.</summary>
     private static void Multiply(Plan pl, int count)
     {
         Parallelism.For(Xi, xi => Gemm.Sgemm(false, false, pl.Cog, count, pl.Cig,
-            pl.U + (long)xi * pl.Cog * pl.Ldu, pl.Ldu, pl.V + (long)xi * pl.Cig * pl.Tb, pl.Tb,
-            pl.M + (long)xi * pl.Cog * pl.Tb, pl.Tb, false, Parallelism.Threads));
+            pl.U + (long)xi * pl.Cog * pl.Ldu, pl.Ldu, pl.V + (long)xi * pl.Cig * pl.Ld, pl.Ld,
+            pl.M + (long)xi * pl.Cog * pl.Ld, pl.Ld, false, Parallelism.Threads));
     }
 
-    /// <summary>y tile = Aᵀ M A + bias for output channel k of the group, lanes over tiles, valid part only.</summary>
+    /// <summary>y tiles = Aᵀ M A + bias for output channel k of the group, lanes over the tiles of a group, valid part only.</summary>
     private static void TransformOutputs<TV>(Plan pl, int g, int t0, int count) where TV : unmanaged, ILanes<TV>
     {
         var p = pl.P;
-        int lanes = TV.Count, laneGroups = (count + lanes - 1) / lanes, chunks = (laneGroups + GroupsPerItem - 1) / GroupsPerItem;
-        Parallelism.For(pl.Cog * chunks, item =>
+        int lanes = TV.Count;
+        Parallelism.For(pl.Cog, k =>
         {
-            int k = item / chunks, first = (item - k * chunks) * GroupsPerItem, co = g * pl.Cog + k;
-            float b = pl.Bias == null ? 0f : pl.Bias[co];
-            TV* src = stackalloc TV[Xi];
+            int co = g * pl.Cog + k;
+            var bias = TV.Broadcast(pl.Bias == null ? 0f : pl.Bias[co]);
             TV* tmp = stackalloc TV[24];
             TV* dst = stackalloc TV[16];
-            float* df = (float*)dst;
-            for (int lg = first; lg < Math.Min(laneGroups, first + GroupsPerItem); lg++)
+            float* buf = stackalloc float[4 * lanes];
+            var groups = new Groups(pl, t0, count, lanes);
+            while (groups.Next())
             {
-                float* m = pl.M + (long)k * pl.Tb + lg * lanes;
-                for (int xi = 0; xi < Xi; xi++) src[xi] = TV.Load(m + (long)xi * pl.Cog * pl.Tb);
-                Sandwich<TV, OutputAt>(src, tmp, dst);
-                for (int l = 0; l < Math.Min(lanes, count - lg * lanes); l++)
+                Sandwich<TV, OutputAt>((TV*)(pl.M + (long)k * pl.Ld + groups.Col), (nint)pl.Cog * pl.Ld / lanes, tmp, dst, 1);
+                for (int e = 0; e < 16; e++) dst[e] = dst[e] + bias;
+                int oy = groups.Th * 4, ox = groups.Tw * 4;
+                int rows = Math.Min(4, p.OutH - oy), width = Math.Min(4 * groups.Valid, p.OutW - ox);
+                float* outp = pl.Y + ((long)groups.N * p.COut + co) * p.OutPlane + (long)oy * p.OutW + ox;
+                for (int r = 0; r < rows; r++, outp += p.OutW)
                 {
-                    var (n, oy, ox) = pl.TileAt(t0 + lg * lanes + l);
-                    float* outp = pl.Y + ((long)n * p.COut + co) * p.OutPlane + (long)oy * p.OutW + ox;
-                    int rows = Math.Min(4, p.OutH - oy), cols = Math.Min(4, p.OutW - ox);
-                    for (int r = 0; r < rows; r++)
-                    for (int c = 0; c < cols; c++)
-                        outp[r * p.OutW + c] = df[(r * 4 + c) * lanes + l] + b;
+                    if (width == 4 * lanes) { TV.StoreStride4(dst + r * 4, outp); continue; }
+                    TV.StoreStride4(dst + r * 4, buf);
+                    new ReadOnlySpan<float>(buf, width).CopyTo(new Span<float>(outp, width));
                 }
             }
         });
