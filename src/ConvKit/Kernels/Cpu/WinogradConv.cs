@@ -12,14 +12,17 @@ namespace ConvKit.Kernels.Cpu;
 ///   inputs   V = Bᵀ d B over 6×6 tiles at stride 4 (zero outside the image), laid out [36, CIn/g, T],
 ///   products M_ξ = U_ξ · V_ξ, 36 GEMMs [K, C]·[C, T] on the packed <see cref="Gemm"/>,
 ///   outputs  Y = Aᵀ M A + bias, only the valid part of edge tiles written.
-/// T runs over the tiles of all images (so small planes still give wide GEMMs) in blocks sized to keep V and M
-/// in cache between the phases. Each phase is one parallel loop (transforms over channels × tile groups, the 36
-/// GEMMs one per item, single-threaded inside), so nothing nests. The transforms run on 8 tiles at a time
-/// (<see cref="Lanes8"/>, AVX) or 4 (<see cref="Lanes4"/>, portable, also taken under <see cref="Gemm.ForceScalar"/>).
-/// When it wins: 2.25× fewer GEMM flops than im2col, at the cost of transforms linear in C·T and K·T and a weight
-/// transform linear in K·C; so it needs enough channels (≳ 16) for the GEMMs to dominate and enough tiles per
-/// weight (T ≳ 4 × 4-tile count) — see ConvKernels.Choose for the measured rule. Float32 error is a few times that
-/// of direct summation (the transforms' constants reach 8 and 1/24); the tests bound it.
+/// T runs over the tiles of all images (so small planes still give wide GEMMs) in blocks of ≥ 64 tiles sized to keep
+/// V and M near cache. Tiles are taken in groups of up to 8 along a tile row, so a group's patches are 8×4
+/// transposes of contiguous input rows and its outputs of contiguous output rows. Each phase is one parallel loop
+/// (transforms over channels, the 36 GEMMs one per item, single-threaded inside), so nothing nests. The transforms
+/// run on 8 tiles at a time (<see cref="Lanes8"/>, AVX) or 4 (<see cref="Lanes4"/>, portable, also taken under
+/// <see cref="Gemm.ForceScalar"/>).
+/// When it wins: 4× fewer GEMM multiplies than im2col (36 instead of 144 per 4×4 tile and channel pair, minus edge
+/// waste), at the cost of transforms linear in C·T and K·T and a weight transform linear in K·C (U is 4× the weights);
+/// so it needs ≥ 8 input channels per group and ≥ 64 tiles per group (<see cref="Wins"/> gives the measurements).
+/// Float32 error is that of a sum over the whole 6×6 patch with coefficients up to ~10² (the points ±2 scaled by 8;
+/// WinogradConvTests derives and checks the bound); in practice ~1 ε of that magnitude.
 /// </summary>
 internal static unsafe class WinogradConv
 {
@@ -31,9 +34,14 @@ internal static unsafe class WinogradConv
     public static bool Applies(Conv2dParams p) =>
         p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 && p.DilationH == 1 && p.DilationW == 1;
 
-    /// <summary>Whether Auto should pick Winograd over im2col + GEMM (measured on a 2-core Zen 3 VM, see the header).</summary>
-    public static bool Wins(Conv2dParams p) =>
-        Applies(p) && p.CInPerGroup >= 16 && p.COutPerGroup >= 16 && Tiles(p) >= 64;
+    /// <summary>
+    /// Whether Auto picks Winograd over im2col + GEMM. Measured (2-core Zen VM, 2 threads, pad 1): it wins 1.3–3.4× once
+    /// a group has ≥ 64 tiles (N1 C256 28×28: 1.5×, N4 C256 14×14: 1.35×, N1 C64 56×56: 2×; K = 3 heads up to 7×;
+    /// groups 4–32 with ≥ 8 channels per group 1.1–2×), is even around 25–48 tiles and loses below (N1 C256 14×14 with
+    /// 16 tiles: 0.65×, N1 C1024 8×8: 0.27×, where the weight transform and skinny GEMMs dominate). With fewer than
+    /// 8 input channels per group (first layers, C = 3–4) the GEMM's k is too short and im2col wins (0.65–0.85×).
+    /// </summary>
+    public static bool Wins(Conv2dParams p) => Applies(p) && p.CInPerGroup >= 8 && Tiles(p) >= 64;
 
     /// <summary>
     /// x [N, CIn, H, W] = convᵀ(y [N, COut, OutH, OutW]) + bias [CIn]: for stride 1 this is a forward 3×3 convolution
