@@ -80,13 +80,14 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>
-    /// Walks a block's tiles as groups of up to <c>lanes</c> consecutive tiles of one tile row, in column order, so a
-    /// group's 6×6 patches are side by side in the input rows and its 4×4 outputs side by side in the output rows.
+    /// Walks a block's tiles as runs along one tile row (tiles [Tw0, Tw1) of row Th of image N, whose first tile is
+    /// column Col of V and M). Within a run, groups of Count tiles have their 6×6 patches side by side in the input
+    /// rows and their 4×4 outputs side by side in the output rows.
     /// </summary>
-    private struct Groups(Plan pl, int t0, int count, int lanes)
+    private struct Runs(Plan pl, int t0, int count)
     {
         private int _next;
-        public int N, Th, Tw, Col, Valid;
+        public int N, Th, Tw0, Tw1, Col;
 
         public bool Next()
         {
@@ -95,10 +96,10 @@ internal static unsafe class WinogradConv
             N = t / pl.TilesPerImage;
             int r = t - N * pl.TilesPerImage;
             Th = r / pl.TilesW;
-            Tw = r - Th * pl.TilesW;
+            Tw0 = r - Th * pl.TilesW;
+            Tw1 = Math.Min(pl.TilesW, Tw0 + count - _next);
             Col = _next;
-            Valid = Math.Min(lanes, Math.Min(pl.TilesW - Tw, count - _next));
-            _next += Valid;
+            _next += Tw1 - Tw0;
             return true;
         }
     }
@@ -168,40 +169,45 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>
-    /// V[ξ, c, t − t0] = (Bᵀ d B)[ξ] for the 6×6 input patch d of tile t, lanes over the tiles of a group. One item per
+    /// V[ξ, c, t − t0] = (Bᵀ d B)[ξ] for the 6×6 input patch d of tile t, lanes over the tiles of a group. The six input
+    /// rows of a run are first copied zero-padded into a row buffer, so every group loads whole vectors. One item per
     /// channel walks its groups in column order, so the tail of a short group's whole-vector store is overwritten by
     /// the next group (or lands in the spare columns at the end of the row).
     /// </summary>
     private static void TransformInputs<TV>(Plan pl, int g, int t0, int count) where TV : unmanaged, ILanes<TV>
     {
         var p = pl.P;
-        int lanes = TV.Count, span = 4 * lanes + 4;
+        int lanes = TV.Count, rowLen = 4 * pl.TilesW + 4 * lanes + 4;
         Parallelism.For(pl.Cig, c =>
         {
             TV* src = stackalloc TV[Xi];
             TV* tmp = stackalloc TV[Xi];
-            float* buf = stackalloc float[span];
-            var groups = new Groups(pl, t0, count, lanes);
-            while (groups.Next())
+            var rowArray = ArrayPool<float>.Shared.Rent(6 * rowLen);
+            fixed (float* rows = rowArray)
             {
-                float* plane = pl.X + ((long)groups.N * p.CIn + g * pl.Cig + c) * p.InPlane;
-                int iy = groups.Th * 4 - p.PadTop, ix = groups.Tw * 4 - p.PadLeft;
-                for (int i = 0; i < 6; i++) TV.LoadStride4(InputRow(plane, p.H, p.W, iy + i, ix, buf, span), src + i * 6);
-                Sandwich<TV, InputBt>(src, 1, tmp, (TV*)(pl.V + (long)c * pl.Ld + groups.Col), (nint)pl.Cig * pl.Ld / lanes);
+                var runs = new Runs(pl, t0, count);
+                while (runs.Next())
+                {
+                    float* plane = pl.X + ((long)runs.N * p.CIn + g * pl.Cig + c) * p.InPlane;
+                    for (int i = 0; i < 6; i++) PadRow(plane, p, runs.Th * 4 - p.PadTop + i, new Span<float>(rows + i * rowLen, rowLen));
+                    for (int tw = runs.Tw0; tw < runs.Tw1; tw += lanes)
+                    {
+                        for (int i = 0; i < 6; i++) TV.LoadStride4(rows + i * rowLen + tw * 4, src + i * 6);
+                        Sandwich<TV, InputBt>(src, 1, tmp, (TV*)(pl.V + (long)c * pl.Ld + runs.Col + tw - runs.Tw0), (nint)pl.Cig * pl.Ld / lanes);
+                    }
+                }
             }
+            ArrayPool<float>.Shared.Return(rowArray);
         });
     }
 
-    /// <summary><paramref name="len"/> floats of row <paramref name="yy"/> of an [h, w] plane from column <paramref name="x"/>, zero outside: the plane itself when inside, else a copy in buf.</summary>
-    private static float* InputRow(float* plane, int h, int w, int yy, int x, float* buf, int len)
+    /// <summary>Input row <paramref name="iy"/> of an [H, W] plane, shifted by PadLeft and zero outside the plane: row[q] = x[iy, q − PadLeft].</summary>
+    private static void PadRow(float* plane, Conv2dParams p, int iy, Span<float> row)
     {
-        bool rowInside = (uint)yy < (uint)h;
-        if (rowInside && x >= 0 && x + len <= w) return plane + (long)yy * w + x;
-        var b = new Span<float>(buf, len);
-        b.Clear();
-        int lo = Math.Max(0, -x), hi = Math.Min(len, w - x);
-        if (rowInside && hi > lo) new ReadOnlySpan<float>(plane + (long)yy * w + x + lo, hi - lo).CopyTo(b.Slice(lo));
-        return buf;
+        int lo = Math.Min(p.PadLeft, row.Length), len = (uint)iy < (uint)p.H ? Math.Clamp(row.Length - lo, 0, p.W) : 0;
+        row.Slice(0, lo).Clear();
+        new ReadOnlySpan<float>(plane + (long)iy * p.W, len).CopyTo(row.Slice(lo));
+        row.Slice(lo + len).Clear();
     }
 
     /// <summary>M_ξ [K, count] = U_ξ [K, C] · V_ξ [C, count], one GEMM per parallel item.</summary>
@@ -212,33 +218,40 @@ internal static unsafe class WinogradConv
             pl.M + (long)xi * pl.Cog * pl.Ld, pl.Ld, false, Parallelism.Threads));
     }
 
-    /// <summary>y tiles = Aᵀ M A + bias for output channel k of the group, lanes over the tiles of a group, valid part only.</summary>
+    /// <summary>
+    /// y tiles = Aᵀ M A + bias for output channel k of the group, lanes over the tiles of a group. A run's four output
+    /// rows are assembled in a row buffer with whole-vector stores, then their valid part is copied out.
+    /// </summary>
     private static void TransformOutputs<TV>(Plan pl, int g, int t0, int count) where TV : unmanaged, ILanes<TV>
     {
         var p = pl.P;
-        int lanes = TV.Count;
+        int lanes = TV.Count, rowLen = 4 * pl.TilesW + 4 * lanes;
         Parallelism.For(pl.Cog, k =>
         {
             int co = g * pl.Cog + k;
             var bias = TV.Broadcast(pl.Bias == null ? 0f : pl.Bias[co]);
             TV* tmp = stackalloc TV[24];
             TV* dst = stackalloc TV[16];
-            float* buf = stackalloc float[4 * lanes];
-            var groups = new Groups(pl, t0, count, lanes);
-            while (groups.Next())
+            var rowArray = ArrayPool<float>.Shared.Rent(4 * rowLen);
+            fixed (float* rows = rowArray)
             {
-                Sandwich<TV, OutputAt>((TV*)(pl.M + (long)k * pl.Ld + groups.Col), (nint)pl.Cog * pl.Ld / lanes, tmp, dst, 1);
-                for (int e = 0; e < 16; e++) dst[e] = dst[e] + bias;
-                int oy = groups.Th * 4, ox = groups.Tw * 4;
-                int rows = Math.Min(4, p.OutH - oy), width = Math.Min(4 * groups.Valid, p.OutW - ox);
-                float* outp = pl.Y + ((long)groups.N * p.COut + co) * p.OutPlane + (long)oy * p.OutW + ox;
-                for (int r = 0; r < rows; r++, outp += p.OutW)
+                var runs = new Runs(pl, t0, count);
+                while (runs.Next())
                 {
-                    if (width == 4 * lanes) { TV.StoreStride4(dst + r * 4, outp); continue; }
-                    TV.StoreStride4(dst + r * 4, buf);
-                    new ReadOnlySpan<float>(buf, width).CopyTo(new Span<float>(outp, width));
+                    for (int tw = runs.Tw0; tw < runs.Tw1; tw += lanes)
+                    {
+                        float* m = pl.M + (long)k * pl.Ld + runs.Col + tw - runs.Tw0;
+                        Sandwich<TV, OutputAt>((TV*)m, (nint)pl.Cog * pl.Ld / lanes, tmp, dst, 1);
+                        for (int e = 0; e < 16; e++) dst[e] = dst[e] + bias;
+                        for (int r = 0; r < 4; r++) TV.StoreStride4(dst + r * 4, rows + r * rowLen + tw * 4);
+                    }
+                    int oy = runs.Th * 4, x0 = runs.Tw0 * 4, width = Math.Min(runs.Tw1 * 4, p.OutW) - x0;
+                    float* outp = pl.Y + ((long)runs.N * p.COut + co) * p.OutPlane + (long)oy * p.OutW + x0;
+                    for (int r = 0; r < Math.Min(4, p.OutH - oy); r++)
+                        new ReadOnlySpan<float>(rows + r * rowLen + x0, width).CopyTo(new Span<float>(outp + (long)r * p.OutW, width));
                 }
             }
+            ArrayPool<float>.Shared.Return(rowArray);
         });
     }
 }
