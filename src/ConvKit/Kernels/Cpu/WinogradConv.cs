@@ -15,7 +15,8 @@ namespace ConvKit.Kernels.Cpu;
 /// T runs over the tiles of all images (so small planes still give wide GEMMs) in blocks of ≥ 64 tiles sized to keep
 /// V and M near cache. Tiles are taken in groups of up to 8 along a tile row, so a group's patches are 8×4
 /// transposes of contiguous input rows and its outputs of contiguous output rows. Each phase is one parallel loop
-/// (transforms over channels, the 36 GEMMs one per item, single-threaded inside), so nothing nests. The transforms
+/// (transforms over channels, the 36 GEMMs one per item, single-threaded inside), or, with enough blocks, each
+/// thread runs whole blocks and the phases inside run inline; either way nothing nests. The transforms
 /// run on 8 tiles at a time (<see cref="Lanes8"/>, AVX) or 4 (<see cref="Lanes4"/>, portable, also taken under
 /// <see cref="Gemm.ForceScalar"/>).
 /// When it wins: 4× fewer GEMM multiplies than im2col (36 instead of 144 per 4×4 tile and channel pair, minus edge
@@ -82,8 +83,8 @@ internal static unsafe class WinogradConv
     private sealed class Plan
     {
         public required Conv2dParams P;
-        public int Cig, Cog, TilesW, TilesPerImage, Ld, Ldu;
-        public float* X, Wt, Bias, Y, U, V, M;
+        public int Cig, Cog, TilesW, TilesPerImage, Tb, Ld, Ldu;
+        public float* X, Wt, Bias, Y, U;
     }
 
     /// <summary>
@@ -114,40 +115,61 @@ internal static unsafe class WinogradConv
     private static void Run<TV>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles)
         where TV : unmanaged, ILanes<TV>
     {
-        int cig = p.CInPerGroup, cog = p.COutPerGroup, tilesW = (p.OutW + 3) / 4;
+        int cig = p.CInPerGroup, cog = p.COutPerGroup, tilesW = (p.OutW + 3) / 4, threads = Parallelism.Threads;
         int tiles = (int)Tiles(p);
-        // Block width: a multiple of the GEMM's 16-column micro-tile, at least 64 columns so the GEMMs stay efficient.
-        int tb = (int)Math.Clamp(BlockBudget / (Xi * (long)(cig + cog)), 64, 1 << 16) / 16 * 16;
-        tb = Math.Min(Math.Min(tb, maxBlockTiles / 16 * 16), (tiles + 15) / 16 * 16);
+        // Blocks of at most the budget (at least 64 tiles, so the GEMMs stay efficient), split further into ≥ 4 per
+        // thread where that leaves ≥ 48 tiles each, so whole blocks can be shared out evenly.
+        int budgetTiles = (int)Math.Clamp(BlockBudget / (Xi * (long)(cig + cog)), 64, 1 << 16);
+        int blocks = Math.Max((tiles + budgetTiles - 1) / budgetTiles, Math.Min(4 * threads, tiles / 48));
+        int tb = Math.Min((tiles + blocks - 1) / blocks, Math.Max(1, maxBlockTiles));
+        blocks = (tiles + tb - 1) / tb;
         var plan = new Plan
         {
-            // Rows of V and M have room for one more lane group: a short group at a row end is stored whole.
-            P = p, Cig = cig, Cog = cog, TilesW = tilesW, TilesPerImage = tilesW * ((p.OutH + 3) / 4), Ld = tb + TV.Count,
-            Ldu = (cig + TV.Count - 1) / TV.Count * TV.Count,
+            // Rows of V and M have room for one more lane group (a short group at a row end is stored whole) and
+            // are a whole number of lane vectors, so the transforms step through them in TV units.
+            P = p, Cig = cig, Cog = cog, TilesW = tilesW, TilesPerImage = tilesW * ((p.OutH + 3) / 4), Tb = tb,
+            Ld = (tb + TV.Count - 1) / TV.Count * TV.Count + TV.Count, Ldu = (cig + TV.Count - 1) / TV.Count * TV.Count,
         };
-        var pool = ArrayPool<float>.Shared;
-        float[] u = pool.Rent(Xi * cog * plan.Ldu), v = pool.Rent(Xi * cig * plan.Ld), m = pool.Rent(Xi * cog * plan.Ld);
+        var u = ArrayPool<float>.Shared.Rent(Xi * cog * plan.Ldu);
         try
         {
-            fixed (float* px = x, pw = w, pb = bias, py = y, pu = u, pv = v, pm = m)
+            fixed (float* px = x, pw = w, pb = bias, py = y, pu = u)
             {
-                plan.X = px; plan.Wt = pw; plan.Bias = pb; plan.Y = py; plan.U = pu; plan.V = pv; plan.M = pm;
+                plan.X = px; plan.Wt = pw; plan.Bias = pb; plan.Y = py; plan.U = pu;
                 for (int g = 0; g < p.Groups; g++)
                 {
                     TransformWeights<TV>(plan, g);
-                    for (int t0 = 0; t0 < tiles; t0 += tb)
-                    {
-                        int count = Math.Min(tb, tiles - t0);
-                        TransformInputs<TV>(plan, g, t0, count);
-                        Multiply(plan, count);
-                        TransformOutputs<TV>(plan, g, t0, count);
-                    }
+                    // With enough blocks each thread runs whole blocks (its phases then run inline and V, M stay in its
+                    // cache); otherwise the blocks run in turn and each phase is parallel.
+                    int gg = g;
+                    if (blocks >= 2 * threads) Parallelism.For(blocks, b => RunBlock<TV>(plan, gg, b));
+                    else for (int b = 0; b < blocks; b++) RunBlock<TV>(plan, g, b);
                 }
             }
         }
         finally
         {
-            pool.Return(u);
+            ArrayPool<float>.Shared.Return(u);
+        }
+    }
+
+    /// <summary>Tiles [b·Tb, (b + 1)·Tb) of group g: input transform, the 36 GEMMs and the output transform, with pooled V and M.</summary>
+    private static void RunBlock<TV>(Plan pl, int g, int b) where TV : unmanaged, ILanes<TV>
+    {
+        int t0 = b * pl.Tb, count = Math.Min(pl.Tb, (int)Tiles(pl.P) - t0);
+        var pool = ArrayPool<float>.Shared;
+        float[] v = pool.Rent(Xi * pl.Cig * pl.Ld), m = pool.Rent(Xi * pl.Cog * pl.Ld);
+        try
+        {
+            fixed (float* pv = v, pm = m)
+            {
+                TransformInputs<TV>(pl, g, t0, count, pv);
+                Multiply(pl, count, pv, pm);
+                TransformOutputs<TV>(pl, g, t0, count, pm);
+            }
+        }
+        finally
+        {
             pool.Return(v);
             pool.Return(m);
         }
@@ -181,10 +203,11 @@ internal static unsafe class WinogradConv
     /// channel walks its groups in column order, so the tail of a short group's whole-vector store is overwritten by
     /// the next group (or lands in the spare columns at the end of the row).
     /// </summary>
-    private static void TransformInputs<TV>(Plan pl, int g, int t0, int count) where TV : unmanaged, ILanes<TV>
+    private static void TransformInputs<TV>(Plan pl, int g, int t0, int count, float* v) where TV : unmanaged, ILanes<TV>
     {
         var p = pl.P;
         int lanes = TV.Count, rowLen = 4 * pl.TilesW + 4 * lanes + 4;
+        nint vs = (nint)v;
         Parallelism.For(pl.Cig, c =>
         {
             TV* src = stackalloc TV[Xi];
@@ -200,7 +223,7 @@ internal static unsafe class WinogradConv
                     for (int tw = runs.Tw0; tw < runs.Tw1; tw += lanes)
                     {
                         for (int i = 0; i < 6; i++) TV.LoadStride4(rows + i * rowLen + tw * 4, src + i * 6);
-                        Sandwich<TV, InputBt>(src, 1, tmp, (TV*)(pl.V + (long)c * pl.Ld + runs.Col + tw - runs.Tw0), (nint)pl.Cig * pl.Ld / lanes);
+                        Sandwich<TV, InputBt>(src, 1, tmp, (TV*)((float*)vs + (long)c * pl.Ld + runs.Col + tw - runs.Tw0), (nint)pl.Cig * pl.Ld / lanes);
                     }
                 }
             }
@@ -218,21 +241,23 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>M_ξ [K, count] = U_ξ [K, C] · V_ξ [C, count], one GEMM per parallel item.</summary>
-    private static void Multiply(Plan pl, int count)
+    private static void Multiply(Plan pl, int count, float* v, float* m)
     {
+        nint vs = (nint)v, ms = (nint)m;
         Parallelism.For(Xi, xi => Gemm.Sgemm(false, false, pl.Cog, count, pl.Cig,
-            pl.U + (long)xi * pl.Cog * pl.Ldu, pl.Ldu, pl.V + (long)xi * pl.Cig * pl.Ld, pl.Ld,
-            pl.M + (long)xi * pl.Cog * pl.Ld, pl.Ld, false, Parallelism.Threads));
+            pl.U + (long)xi * pl.Cog * pl.Ldu, pl.Ldu, (float*)vs + (long)xi * pl.Cig * pl.Ld, pl.Ld,
+            (float*)ms + (long)xi * pl.Cog * pl.Ld, pl.Ld, false, Parallelism.Threads));
     }
 
     /// <summary>
     /// y tiles = Aᵀ M A + bias for output channel k of the group, lanes over the tiles of a group. A run's four output
     /// rows are assembled in a row buffer with whole-vector stores, then their valid part is copied out.
     /// </summary>
-    private static void TransformOutputs<TV>(Plan pl, int g, int t0, int count) where TV : unmanaged, ILanes<TV>
+    private static void TransformOutputs<TV>(Plan pl, int g, int t0, int count, float* m) where TV : unmanaged, ILanes<TV>
     {
         var p = pl.P;
         int lanes = TV.Count, rowLen = 4 * pl.TilesW + 4 * lanes;
+        nint ms = (nint)m;
         Parallelism.For(pl.Cog, k =>
         {
             int co = g * pl.Cog + k;
@@ -247,8 +272,8 @@ internal static unsafe class WinogradConv
                 {
                     for (int tw = runs.Tw0; tw < runs.Tw1; tw += lanes)
                     {
-                        float* m = pl.M + (long)k * pl.Ld + runs.Col + tw - runs.Tw0;
-                        Sandwich<TV, OutputAt>((TV*)m, (nint)pl.Cog * pl.Ld / lanes, tmp, dst, 1);
+                        float* mk = (float*)ms + (long)k * pl.Ld + runs.Col + tw - runs.Tw0;
+                        Sandwich<TV, OutputAt>((TV*)mk, (nint)pl.Cog * pl.Ld / lanes, tmp, dst, 1);
                         for (int e = 0; e < 16; e++) dst[e] = dst[e] + bias;
                         for (int r = 0; r < 4; r++) TV.StoreStride4(dst + r * 4, rows + r * rowLen + tw * 4);
                     }
