@@ -12,7 +12,7 @@ namespace ConvKit.Kernels.Cpu;
 ///   inputs   V = Bᵀ d B over 6×6 tiles at stride 4 (zero outside the image), laid out [36, CIn/g, T],
 ///   products M_ξ = U_ξ · V_ξ, 36 GEMMs [K, C]·[C, T] on the packed <see cref="Gemm"/>,
 ///   outputs  Y = Aᵀ M A + bias, only the valid part of edge tiles written.
-/// T runs over the tiles of all images (so small planes still give wide GEMMs) in blocks of ≥ 64 tiles sized to keep
+/// T runs over the tiles of all images (so small planes still give wide GEMMs) in blocks of ≥ 48 tiles sized to keep
 /// V and M near cache. Tiles are taken in groups of up to 8 along a tile row, so a group's patches are 8×4
 /// transposes of contiguous input rows and its outputs of contiguous output rows. Each phase is one parallel loop
 /// (transforms over channels, the 36 GEMMs one per item, single-threaded inside), or, with enough blocks, each
