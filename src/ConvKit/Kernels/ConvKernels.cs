@@ -37,7 +37,7 @@ internal static class ConvKernels
         {
             case ConvAlgorithm.Reference: ReferenceConv.Adjoint(y, w, bias, x, p); break;
             case ConvAlgorithm.Depthwise: DepthwiseConv.Adjoint(y, w, bias, x, p); break;
-            case ConvAlgorithm.Winograd: WinogradConv.Adjoint(y, w, bias, x, p); break;
+            case ConvAlgorithm.Winograd: WinogradConv.Adjoint(y, w, bias, x, p, forced: Engine.Algorithm == ConvAlgorithm.Winograd); break;
             default: Im2ColGemmConv.Adjoint(y, w, bias, x, p); break;
         }
     }

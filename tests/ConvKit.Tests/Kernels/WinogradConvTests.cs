@@ -216,6 +216,25 @@ public class WinogradConvTests(ITestOutputHelper output)
         output.WriteLine($"worst adjoint error {worst:F2} ε·m");
     }
 
+    /// <summary>In Auto a C64 → K3 head runs Winograd forward, while its adjoint (a C3 → K64 forward) stays on im2col.</summary>
+    [Fact]
+    public void AutoAdjointOfAHeadLayerMatchesReference()
+    {
+        var rng = new Random(3);
+        var p = new Conv2dParams { N = 1, CIn = 64, H = 32, W = 32, COut = 3, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 32, OutW = 32 };
+        Assert.Equal(ConvAlgorithm.Winograd, ConvKernels.Choose(p));
+        Assert.False(WinogradConv.Wins(Im2ColGemmConv.FlippedForward(p)!));
+        var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
+        var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+        var dx = new float[p.N * p.CIn * p.InPlane];
+        var exact = new double[dx.Length];
+        var m = new double[dx.Length];
+        ConvKernels.Adjoint(dy, w, default, dx, p);
+        ReferenceConv.Adjoint<double>(Wide(dy), Wide(w), default, exact, p);
+        ReferenceConv.Adjoint<double>(Abs(dy), Abs(w), default, m, p);
+        ErrorInEpsM(dx, exact, m, 9 * p.COutPerGroup, $"auto adjoint {p}");
+    }
+
     [Fact]
     public void DispatcherPicksWinogradOnlyForBig3x3Stride1Layers()
     {

@@ -53,12 +53,13 @@ internal static unsafe class WinogradConv
 
     /// <summary>
     /// x [N, CIn, H, W] = convᵀ(y [N, COut, OutH, OutW]) + bias [CIn]: for stride 1 this is a forward 3×3 convolution
-    /// of y with the flipped, channel-swapped weights and padding 2 − pad, which runs here when that padding is
-    /// non-negative; otherwise im2col's adjoint.
+    /// of y with the flipped, channel-swapped weights and padding 2 − pad. That forward runs here when its padding is
+    /// non-negative and it is <paramref name="forced"/> or wins by itself (a C64 → K3 head wins forward, but its
+    /// adjoint is a C3 → K64 convolution, where Winograd loses); otherwise im2col's adjoint.
     /// </summary>
-    public static void Adjoint(ReadOnlySpan<float> y, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> x, Conv2dParams p)
+    public static void Adjoint(ReadOnlySpan<float> y, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> x, Conv2dParams p, bool forced)
     {
-        if (Im2ColGemmConv.FlippedForward(p) is { } flipped && Applies(flipped))
+        if (Im2ColGemmConv.FlippedForward(p) is { } flipped && (forced ? Applies(flipped) : Wins(flipped)))
             Forward(y, Im2ColGemmConv.FlipWeight(w, p), bias, x, flipped);
         else
             Im2ColGemmConv.Adjoint(y, w, bias, x, p);
@@ -71,7 +72,7 @@ internal static unsafe class WinogradConv
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p) =>
         Forward(x, w, bias, y, p, int.MaxValue);
 
-    /// <summary><see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Conv2dParams)"/> with at most <paramref name="maxBlockTiles"/> (≥ 16) tiles per block, so tests can cross block edges on small layers.</summary>
+    /// <summary><see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Conv2dParams)"/> with at most <paramref name="maxBlockTiles"/> tiles per block, so tests can cross block edges on small layers.</summary>
     internal static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles)
     {
         if (y.IsEmpty) return;
