@@ -21,7 +21,7 @@ namespace ConvKit.Kernels.Cpu;
 /// <see cref="Gemm.ForceScalar"/>).
 /// When it wins: 4× fewer GEMM multiplies than im2col (36 instead of 144 per 4×4 tile and channel pair, minus edge
 /// waste), at the cost of transforms linear in C·T and K·T and a weight transform linear in K·C (U is 4× the weights);
-/// so it needs ≥ 8 input channels per group and N·OutH·OutW ≥ 512 (<see cref="Wins"/> gives the measurements).
+/// so it needs ≥ 8 input channels per group and N·OutH·OutW ≥ 256–512 (<see cref="Wins"/> gives the measurements).
 /// Float32 error is that of a sum over the whole 6×6 patch with coefficients up to ~10² (the points ±2 scaled by 8;
 /// WinogradConvTests derives and checks the bound); in practice ~1 ε of that magnitude.
 /// </summary>
@@ -40,16 +40,20 @@ internal static unsafe class WinogradConv
         p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 && p.DilationH == 1 && p.DilationW == 1;
 
     /// <summary>
-    /// Whether Auto picks Winograd over im2col + GEMM. Measured (2-core Zen VM, 2 threads, pad 1, F.Conv2d medians):
-    /// with N·OutH·OutW ≥ 512 output pixels it wins 1.1–4× (N1 C64 28×28: 1.3–2.2×, N1 C128 24×24: 1.3–1.45×, N3 C256
-    /// 14×14: 1.1×, N1 C64 128×128: 3–4×; K = 3 heads up to 7×; 4–32 groups with ≥ 8 channels per group 1.1–2×); at
-    /// 392–400 pixels it is even (N1 C128 20×20, N2 C256 14×14, N8 C512 7×7: 0.98–1.17×) and below it loses (N1 C128
-    /// 16×16: 0.87×, N1 C256 14×14: 0.65×, N1 C1024 8×8: 0.27×), where the weight transform and skinny GEMMs dominate.
-    /// With fewer than 8 input channels per group (first layers, C = 3–4) the GEMMs' k is too short (0.65–0.85×).
-    /// Tiles must also be at least half full (not measured: it keeps very thin planes, mostly padding, on im2col).
+    /// Whether Auto picks Winograd over im2col + GEMM. Measured (2-core Zen VM, 2 threads, pad 1, F.Conv2d medians,
+    /// ratio = im2col time / Winograd time): large planes win 2–5× (N1 C64 128×128: 4–5×, N8 C64 56×56: 2.5×); down to
+    /// 256 output pixels (N·OutH·OutW) layers up to 128×128 channels still win (N1 C64 16×16: 1.2×, N1 C128 16×16: 1.3–1.5×,
+    /// N1 C128 20×20: 1.5×), while wider layers need ~512: their im2col GEMM is already efficient and Winograd's are
+    /// skinny (N1 C256 16×16: 0.9–1.1×, N2 C256 14×14: 1.1×, N1 C256 14×14: 0.95×, N1 C512 16×16: 0.7×, N1 C1024
+    /// 8×8: 0.26×; N1 C256 28×28: 1.5×). Fewer than 8 input channels per group (first layers, C = 3–4) make the GEMMs'
+    /// k too short (0.65–0.85×, noisy). Tiles must also be at least half full (a guard, not measured: it keeps very
+    /// thin planes, mostly tile padding, on im2col).
     /// </summary>
-    public static bool Wins(Conv2dParams p) =>
-        Applies(p) && p.CInPerGroup >= 8 && (long)p.N * p.OutPlane is var pixels && pixels >= 512 && pixels * 2 >= 16 * Tiles(p);
+    public static bool Wins(Conv2dParams p)
+    {
+        long pixels = (long)p.N * p.OutPlane, minPixels = (long)p.CInPerGroup * p.COutPerGroup <= 128 * 128 ? 256 : 512;
+        return Applies(p) && p.CInPerGroup >= 8 && pixels >= minPixels && pixels * 2 >= 16 * Tiles(p);
+    }
 
     /// <summary>
     /// x [N, CIn, H, W] = convᵀ(y [N, COut, OutH, OutW]) + bias [CIn]: for stride 1 this is a forward 3×3 convolution
