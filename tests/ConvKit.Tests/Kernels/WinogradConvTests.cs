@@ -246,6 +246,7 @@ public class WinogradConvTests(ITestOutputHelper output)
         Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { H = 14, W = 14, OutH = 14, OutW = 14 }));
         Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { CIn = 256, COut = 256, H = 16, W = 16, OutH = 16, OutW = 16 }));
         Assert.Equal(ConvAlgorithm.Winograd, ConvKernels.Choose(big with { CIn = 256, COut = 256, H = 28, W = 28, OutH = 28, OutW = 28 }));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { CIn = 1024, COut = 1024, H = 28, W = 28, OutH = 28, OutW = 28 }));
         Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { CIn = 3 }));
         Assert.Equal(ConvAlgorithm.Depthwise, ConvKernels.Choose(big with { Groups = 64 }));
         var pointwise = big with { KH = 1, KW = 1, PadTop = 0, PadLeft = 0 };

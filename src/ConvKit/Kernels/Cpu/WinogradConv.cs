@@ -46,13 +46,14 @@ internal static unsafe class WinogradConv
     /// N1 C128 20×20: 1.5×), while wider layers need ~512: their im2col GEMM is already efficient and Winograd's are
     /// skinny (N1 C256 16×16: 0.9–1.1×, N2 C256 14×14: 1.1×, N1 C256 14×14: 0.95×, N1 C512 16×16: 0.7×, N1 C1024
     /// 8×8: 0.26×; N1 C256 28×28: 1.5×). Fewer than 8 input channels per group (first layers, C = 3–4) make the GEMMs'
-    /// k too short (0.65–0.85×, noisy). Tiles must also be at least half full (a guard, not measured: it keeps very
-    /// thin planes, mostly tile padding, on im2col).
+    /// k too short (0.65–0.85×, noisy). Two guards are reasoned, not measured: tiles at least half full (keeps very
+    /// thin planes, mostly tile padding, on im2col) and U at most 2²⁴ floats (64 MiB, i.e. up to ~680×680 channels
+    /// per group), so Auto never parks a huge pooled weight workspace.
     /// </summary>
     public static bool Wins(Conv2dParams p)
     {
-        long pixels = (long)p.N * p.OutPlane, minPixels = (long)p.CInPerGroup * p.COutPerGroup <= 128 * 128 ? 256 : 512;
-        return Applies(p) && p.CInPerGroup >= 8 && pixels >= minPixels && pixels * 2 >= 16 * Tiles(p);
+        long pairs = (long)p.CInPerGroup * p.COutPerGroup, pixels = (long)p.N * p.OutPlane, minPixels = pairs <= 128 * 128 ? 256 : 512;
+        return Applies(p) && p.CInPerGroup >= 8 && pixels >= minPixels && pixels * 2 >= 16 * Tiles(p) && Xi * pairs <= 1 << 24;
     }
 
     /// <summary>
