@@ -19,7 +19,7 @@ namespace ConvKit.Tests.Kernels;
 /// points ±2 scaled by 8), so m is up to ~10² × the direct Σ|x||w|; relative to that direct L1 norm the error is
 /// not bounded at all near padded edges (the cancelling neighbours of a tile carry it), which is why the bound
 /// uses m (in those units the worst case was 8·10³ ε·Σ|x||w| over 1500 random geometries). Measured: the worst
-/// |y − y_exact| / (ε·m) was 1.57 over 1500 random forward geometries and 1.60 over 600 adjoint ones (the tests run
+/// |y − y_exact| / (ε·m) was 1.78 over 1500 random forward geometries and 1.60 over 600 adjoint ones (the tests run
 /// fewer), against the worst-case bound 25 + CIn/g; a wrong coefficient or a lost tap gives errors of order m, i.e. ~10⁷ in these units.
 /// </summary>
 // Gemm.ForceScalar is process-wide; tests of one class run sequentially and the portable test restores it in a
@@ -99,8 +99,8 @@ public class WinogradConvTests(ITestOutputHelper output)
         return m;
     }
 
-    /// <summary>A random 3×3, stride-1 geometry: sizes 1–40, paddings 0–<paramref name="maxPad"/> on each side independently.</summary>
-    private static Conv2dParams Next(Random rng, int maxPad = 2)
+    /// <summary>A random 3×3, stride-1 geometry: sizes 1–40, paddings 0–<paramref name="maxPad"/> on each side independently (bottom/right implied by the output size, so often asymmetric).</summary>
+    private static Conv2dParams Next(Random rng, int maxPad)
     {
         while (true)
         {
@@ -155,7 +155,7 @@ public class WinogradConvTests(ITestOutputHelper output)
     {
         var rng = new Random(seed);
         double worst = 0;
-        for (int i = 0; i < cases; i++) worst = Math.Max(worst, CheckForward(Next(rng), rng));
+        for (int i = 0; i < cases; i++) worst = Math.Max(worst, CheckForward(Next(rng, maxPad: 3), rng));
         output.WriteLine($"worst error {worst:F2} ε·m over {cases} geometries (bound 25 + CIn/g)");
         return worst;
     }
