@@ -48,6 +48,17 @@ public static class Autograd
         var order = TopologicalOrder(root);
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
         using var _ = NoGrad();
+        bool outer = InBackward;
+        InBackward = true;
+        try { RunBackward(order, grads, retainGraph); }
+        finally { InBackward = outer; }
+    }
+
+    /// <summary>True on this thread while a backward pass runs (kernels then keep their most exact algorithms).</summary>
+    [ThreadStatic] internal static bool InBackward;
+
+    private static void RunBackward(List<Tensor> order, Dictionary<Tensor, Tensor> grads, bool retainGraph)
+    {
         foreach (var t in order)
         {
             if (!grads.Remove(t, out var g)) continue;

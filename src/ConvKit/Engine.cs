@@ -10,6 +10,8 @@ public enum ConvAlgorithm
     Im2ColGemm,
     /// <summary>Direct depthwise kernel (one input channel per group); forcing it elsewhere falls back to the automatic choice.</summary>
     Depthwise,
+    /// <summary>Winograd F(4×4, 3×3) for 3×3, stride-1, dilation-1 layers; forcing it elsewhere falls back to the automatic choice.</summary>
+    Winograd,
 }
 
 /// <summary>

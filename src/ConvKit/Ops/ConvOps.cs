@@ -14,7 +14,7 @@ internal static class ConvOps
     {
         var xc = x.Contiguous(); var wc = w.Contiguous();
         var y = Tensor.Empty(p.N, p.COut, p.OutH, p.OutW);
-        ConvKernels.Forward(xc.Span, wc.Span, b is null ? default : b.Contiguous().Span, y.Span, p);
+        ConvKernels.Forward(xc.Span, wc.Span, b is null ? default : b.Contiguous().Span, y.Span, p, inference: Inference(x, w, b));
         return Autograd.Record(y, [x, w, b], g => [
             x.RequiresGrad ? Adjoint(g, wc, null, p) : null,
             w.RequiresGrad ? WeightGrad(xc, g, p) : null,
@@ -37,7 +37,7 @@ internal static class ConvOps
     {
         var yc = y.Contiguous(); var wc = w.Contiguous();
         var x = Tensor.Empty(p.N, p.CIn, p.H, p.W);
-        ConvKernels.Adjoint(yc.Span, wc.Span, b is null ? default : b.Contiguous().Span, x.Span, p);
+        ConvKernels.Adjoint(yc.Span, wc.Span, b is null ? default : b.Contiguous().Span, x.Span, p, Inference(y, w, b));
         return Autograd.Record(x, [y, w, b], g => [
             y.RequiresGrad ? Forward(g, wc, null, p) : null,
             w.RequiresGrad ? WeightGrad(g, yc, p) : null,
@@ -51,6 +51,10 @@ internal static class ConvOps
         ConvKernels.WeightGrad(x.Contiguous().Span, dy.Contiguous().Span, dw.Span, p);
         return dw;
     }
+
+    /// <summary>True when this result feeds no gradient: nothing will be recorded for it and it is not part of a backward pass.</summary>
+    private static bool Inference(Tensor a, Tensor w, Tensor? b) =>
+        !Autograd.InBackward && !(Autograd.IsEnabled && (a.RequiresGrad || w.RequiresGrad || b is { RequiresGrad: true }));
 
     /// <summary>Adds a leading batch dimension to unbatched [C, H, W] input; checks the rank.</summary>
     public static (Tensor Input, bool Unbatched) Batchify(Tensor input, string op)

@@ -144,11 +144,19 @@ internal static unsafe class Im2ColGemmConv
     /// The adjoint as a forward correlation, possible for stride 1: x = corr(y, w flipped in space with in/out channels
     /// swapped, padding dilation·(K − 1) − padding). It replaces col2im's scattered adds with im2col's block copies.
     /// </summary>
-    private static Conv2dParams? FlippedForward(Conv2dParams p)
+    internal static Conv2dParams? FlippedForward(Conv2dParams p)
     {
         int pt = p.DilationH * (p.KH - 1) - p.PadTop, pl = p.DilationW * (p.KW - 1) - p.PadLeft;
         if (p.StrideH != 1 || p.StrideW != 1 || pt < 0 || pl < 0) return null;
         return p with { CIn = p.COut, H = p.OutH, W = p.OutW, COut = p.CIn, PadTop = pt, PadLeft = pl, OutH = p.H, OutW = p.W };
+    }
+
+    /// <summary>w [COut, CIn/g, KH, KW] flipped for the adjoint, in a new array (see <see cref="FlipWeight(ReadOnlySpan{float}, Span{float}, Conv2dParams)"/>).</summary>
+    internal static float[] FlipWeight(ReadOnlySpan<float> w, Conv2dParams p)
+    {
+        var f = new float[w.Length];
+        FlipWeight(w, f, p);
+        return f;
     }
 
     /// <summary>w [COut, CIn/g, KH, KW] → f [CIn, COut/g, KH, KW] flipped in both spatial axes, per group.</summary>

@@ -1,0 +1,305 @@
+using System.Buffers;
+using System.Runtime.Intrinsics.X86;
+using static ConvKit.Kernels.Cpu.WinogradTransforms;
+
+namespace ConvKit.Kernels.Cpu;
+
+/// <summary>
+/// Winograd F(4×4, 3×3) convolution for 3×3, stride-1, dilation-1 layers (A. Lavin and S. Gray, "Fast Algorithms
+/// for Convolutional Neural Networks", CVPR 2016; points 0, ±1, ±2, ∞). Each 4×4 output tile is computed from a
+/// 6×6 input tile with 36 multiplies per channel pair instead of 144:
+///   weights  U = G g Gᵀ, laid out [36, COut/g, CIn/g] so each of the 36 positions ξ is a [K, C] matrix,
+///   inputs   V = Bᵀ d B over 6×6 tiles at stride 4 (zero outside the image), laid out [36, CIn/g, T],
+///   products M_ξ = U_ξ · V_ξ, 36 GEMMs [K, C]·[C, T] on the packed <see cref="Gemm"/>,
+///   outputs  Y = Aᵀ M A + bias, only the valid part of edge tiles written.
+/// T runs over the tiles of all images (so small planes still give wide GEMMs) in blocks of ≥ 48 tiles sized to keep
+/// V and M near cache. Tiles are taken in groups of up to 8 along a tile row, so a group's patches are 8×4
+/// transposes of contiguous input rows and its outputs of contiguous output rows. Each phase is one parallel loop
+/// (transforms over channels, the 36 GEMMs one per item, single-threaded inside), or, with enough blocks, each
+/// thread runs whole blocks and the phases inside run inline; either way nothing nests. The transforms
+/// run on 8 tiles at a time (<see cref="Lanes8"/>, AVX) or 4 (<see cref="Lanes4"/>, portable, also taken under
+/// <see cref="Gemm.ForceScalar"/>).
+/// When it wins: 4× fewer GEMM multiplies than im2col (36 instead of 144 per 4×4 tile and channel pair, minus edge
+/// waste), at the cost of transforms linear in C·T and K·T and a weight transform linear in K·C (U is 4× the weights);
+/// so it needs ≥ 8 input channels per group and N·OutH·OutW ≥ 256–512 (<see cref="Wins"/> gives the measurements).
+/// Float32 error is that of a sum over the whole 6×6 patch with coefficients up to ~10² (the points ±2 scaled by 8;
+/// WinogradConvTests derives and checks the bound); in practice ~1 ε of that magnitude.
+/// </summary>
+internal static unsafe class WinogradConv
+{
+    private const int Xi = 36;
+
+    /// <summary>
+    /// Floats of V + M per tile block (1 MiB, about one core's L2), subject to the 64-tile minimum. The transforms
+    /// touch 36 strided rows of V or M per group, so they slow down once those leave L2: on N64 C32 28×28 K64
+    /// (1 thread) the output transform took 10.8 ms with 8 MiB blocks, 9.5 ms with 1 MiB, with the GEMMs unchanged.
+    /// </summary>
+    private const long BlockBudget = 1L << 18;
+
+    public static bool Applies(Conv2dParams p) =>
+        p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 && p.DilationH == 1 && p.DilationW == 1;
+
+    /// <summary>
+    /// Whether Auto picks Winograd over im2col + GEMM. Measured (2-core Zen VM, 2 threads, pad 1, F.Conv2d medians,
+    /// ratio = im2col time / Winograd time): large planes win 2–5× (N1 C64 128×128: 4–5×, N8 C64 56×56: 2.5×); down to
+    /// 256 output pixels (N·OutH·OutW) layers up to 128×128 channels still win (N1 C64 16×16: 1.2×, N1 C128 16×16: 1.3–1.5×,
+    /// N1 C128 20×20: 1.5×), while wider layers need ~512: their im2col GEMM is already efficient and Winograd's are
+    /// skinny (N1 C256 16×16: 0.9–1.1×, N2 C256 14×14: 1.1×, N1 C256 14×14: 0.95×, N1 C512 16×16: 0.7×, N1 C1024
+    /// 8×8: 0.26×; N1 C256 28×28: 1.5×). Fewer than 8 input channels per group (first layers, C = 3–4) make the GEMMs'
+    /// k too short (0.65–0.85×, noisy). Two guards are reasoned, not measured: tiles at least half full (keeps very
+    /// thin planes, mostly tile padding, on im2col) and U at most 2²⁴ floats (64 MiB, i.e. up to ~680×680 channels
+    /// per group), so Auto never parks a huge pooled weight workspace.
+    /// </summary>
+    public static bool Wins(Conv2dParams p)
+    {
+        long pairs = (long)p.CInPerGroup * p.COutPerGroup, pixels = (long)p.N * p.OutPlane, minPixels = pairs <= 128 * 128 ? 256 : 512;
+        return Applies(p) && p.CInPerGroup >= 8 && pixels >= minPixels && pixels * 2 >= 16 * Tiles(p) && Xi * pairs <= 1 << 24;
+    }
+
+    /// <summary>
+    /// x [N, CIn, H, W] = convᵀ(y [N, COut, OutH, OutW]) + bias [CIn]: for stride 1 this is a forward 3×3 convolution
+    /// of y with the flipped, channel-swapped weights and padding 2 − pad. That forward runs here when its padding is
+    /// non-negative and it is <paramref name="forced"/> or wins by itself (a C64 → K3 head wins forward, but its
+    /// adjoint is a C3 → K64 convolution, where Winograd loses); otherwise im2col's adjoint.
+    /// </summary>
+    public static void Adjoint(ReadOnlySpan<float> y, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> x, Conv2dParams p, bool forced)
+    {
+        if (Im2ColGemmConv.FlippedForward(p) is { } flipped && (forced ? Applies(flipped) : Wins(flipped)))
+            Forward(y, Im2ColGemmConv.FlipWeight(w, p), bias, x, flipped);
+        else
+            Im2ColGemmConv.Adjoint(y, w, bias, x, p);
+    }
+
+    /// <summary>Output tiles per group: N · ⌈OutH/4⌉ · ⌈OutW/4⌉.</summary>
+    public static long Tiles(Conv2dParams p) => (long)p.N * ((p.OutH + 3) / 4) * ((p.OutW + 3) / 4);
+
+    /// <summary>y [N, COut, OutH, OutW] = conv(x [N, CIn, H, W], w [COut, CIn/g, 3, 3]) + bias [COut] (or none).</summary>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p) =>
+        Forward(x, w, bias, y, p, int.MaxValue);
+
+    /// <summary><see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Conv2dParams)"/> with at most <paramref name="maxBlockTiles"/> tiles per block, so tests can cross block edges on small layers.</summary>
+    internal static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles)
+    {
+        if (y.IsEmpty) return;
+        if (Avx.IsSupported && !Gemm.ForceScalar) Run<Lanes8>(x, w, bias, y, p, maxBlockTiles);
+        else Run<Lanes4>(x, w, bias, y, p, maxBlockTiles);
+    }
+
+    /// <summary>The geometry of one call and its pinned operands, shared by the phases.</summary>
+    private sealed class Plan
+    {
+        public required Conv2dParams P;
+        public int Cig, Cog, TilesW, TilesPerImage, Tb, Ld, Ldu;
+        /// <summary>Floats between the ξ matrices of U, V and M (see <see cref="XiStride"/>).</summary>
+        public long UXi, VXi, MXi;
+        public float* X, Wt, Bias, Y, U;
+    }
+
+    /// <summary>
+    /// Walks a block's tiles as runs along one tile row (tiles [Tw0, Tw1) of row Th of image N, whose first tile is
+    /// column Col of V and M). Within a run, groups of Count tiles have their 6×6 patches side by side in the input
+    /// rows and their 4×4 outputs side by side in the output rows.
+    /// </summary>
+    private struct Runs(Plan pl, int t0, int count)
+    {
+        private int _next;
+        public int N, Th, Tw0, Tw1, Col;
+
+        public bool Next()
+        {
+            if (_next >= count) return false;
+            int t = t0 + _next;
+            N = t / pl.TilesPerImage;
+            int r = t - N * pl.TilesPerImage;
+            Th = r / pl.TilesW;
+            Tw0 = r - Th * pl.TilesW;
+            Tw1 = Math.Min(pl.TilesW, Tw0 + count - _next);
+            Col = _next;
+            _next += Tw1 - Tw0;
+            return true;
+        }
+    }
+
+    private static void Run<TV>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles)
+        where TV : unmanaged, ILanes<TV>
+    {
+        int cig = p.CInPerGroup, cog = p.COutPerGroup, tilesW = (p.OutW + 3) / 4, threads = Parallelism.Threads;
+        int tiles = (int)Tiles(p);
+        // Blocks of at most the budget (at least 64 tiles, so the GEMMs stay efficient), split further into ≥ 4 per
+        // thread where that leaves ≥ 48 tiles each, so whole blocks can be shared out evenly.
+        int budgetTiles = (int)Math.Clamp(BlockBudget / (Xi * (long)(cig + cog)), 64, 1 << 16);
+        int blocks = Math.Max((tiles + budgetTiles - 1) / budgetTiles, Math.Min(4 * threads, tiles / 48));
+        int tb = Math.Min((tiles + blocks - 1) / blocks, Math.Max(1, maxBlockTiles));
+        blocks = (tiles + tb - 1) / tb;
+        var plan = new Plan
+        {
+            // Rows of V and M have room for one more lane group (a short group at a row end is stored whole) and
+            // are a whole number of lane vectors, so the transforms step through them in TV units.
+            P = p, Cig = cig, Cog = cog, TilesW = tilesW, TilesPerImage = tilesW * ((p.OutH + 3) / 4), Tb = tb,
+            Ld = (tb + TV.Count - 1) / TV.Count * TV.Count + TV.Count, Ldu = (cig + TV.Count - 1) / TV.Count * TV.Count,
+        };
+        (plan.UXi, plan.VXi, plan.MXi) = (XiStride((long)cog * plan.Ldu), XiStride((long)cig * plan.Ld), XiStride((long)cog * plan.Ld));
+        var u = ArrayPool<float>.Shared.Rent((int)(Xi * plan.UXi));
+        try
+        {
+            fixed (float* px = x, pw = w, pb = bias, py = y, pu = u)
+            {
+                plan.X = px; plan.Wt = pw; plan.Bias = pb; plan.Y = py; plan.U = pu;
+                for (int g = 0; g < p.Groups; g++)
+                {
+                    TransformWeights<TV>(plan, g);
+                    // With enough blocks each thread runs whole blocks (its phases then run inline and V, M stay in its
+                    // cache); otherwise the blocks run in turn and each phase is parallel.
+                    int gg = g;
+                    if (blocks >= 2 * threads) Parallelism.For(blocks, b => RunBlock<TV>(plan, gg, b));
+                    else for (int b = 0; b < blocks; b++) RunBlock<TV>(plan, g, b);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(u);
+        }
+    }
+
+    /// <summary>
+    /// A distance between the 36 ξ matrices of at least <paramref name="floats"/> that is one cache line more than a
+    /// multiple of 4 KiB. Each transform group touches the same offset in all 36 matrices; at a multiple of 4 KiB (or
+    /// of 2 KiB, ...) those lines share one or two L1 sets and evict each other: the weight transform of N1 C256
+    /// 14×14 K256 took 2.0 ms before this padding and 0.9 ms after (C512: 8.7 → 5.0 ms; 2 threads).
+    /// </summary>
+    private static long XiStride(long floats) => (floats + 1023) / 1024 * 1024 + 16;
+
+    /// <summary>Tiles [b·Tb, (b + 1)·Tb) of group g: input transform, the 36 GEMMs and the output transform, with pooled V and M.</summary>
+    private static void RunBlock<TV>(Plan pl, int g, int b) where TV : unmanaged, ILanes<TV>
+    {
+        int t0 = b * pl.Tb, count = Math.Min(pl.Tb, (int)Tiles(pl.P) - t0);
+        var pool = ArrayPool<float>.Shared;
+        float[] v = pool.Rent((int)(Xi * pl.VXi)), m = pool.Rent((int)(Xi * pl.MXi));
+        try
+        {
+            fixed (float* pv = v, pm = m)
+            {
+                TransformInputs<TV>(pl, g, t0, count, pv);
+                Multiply(pl, count, pv, pm);
+                TransformOutputs<TV>(pl, g, t0, count, pm);
+            }
+        }
+        finally
+        {
+            pool.Return(v);
+            pool.Return(m);
+        }
+    }
+
+    /// <summary>U[ξ, k, c] = (G w[k, c] Gᵀ)[ξ] for the group's filters, lanes over c; rows padded to Ldu so every store is whole.</summary>
+    private static void TransformWeights<TV>(Plan pl, int g) where TV : unmanaged, ILanes<TV>
+    {
+        int lanes = TV.Count;
+        Parallelism.For(pl.Cog, k =>
+        {
+            TV* src = stackalloc TV[9];
+            TV* tmp = stackalloc TV[18];
+            float* sf = (float*)src;
+            float* filters = pl.Wt + (long)(g * pl.Cog + k) * pl.Cig * 9;
+            for (int c0 = 0; c0 < pl.Cig; c0 += lanes)
+            {
+                int valid = Math.Min(lanes, pl.Cig - c0);
+                if (valid < lanes) new Span<float>(sf, 9 * lanes).Clear();
+                for (int l = 0; l < valid; l++)
+                for (int tap = 0; tap < 9; tap++)
+                    sf[tap * lanes + l] = filters[(c0 + l) * 9 + tap];
+                Sandwich<TV, FilterG>(src, 1, tmp, (TV*)(pl.U + (long)k * pl.Ldu + c0), (nint)(pl.UXi / lanes));
+            }
+        });
+    }
+
+    /// <summary>
+    /// V[ξ, c, t − t0] = (Bᵀ d B)[ξ] for the 6×6 input patch d of tile t, lanes over the tiles of a group. The six input
+    /// rows of a run are first copied zero-padded into a row buffer, so every group loads whole vectors. One item per
+    /// channel walks its groups in column order, so the tail of a short group's whole-vector store is overwritten by
+    /// the next group (or lands in the spare columns at the end of the row).
+    /// </summary>
+    private static void TransformInputs<TV>(Plan pl, int g, int t0, int count, float* v) where TV : unmanaged, ILanes<TV>
+    {
+        var p = pl.P;
+        int lanes = TV.Count, rowLen = 4 * pl.TilesW + 4 * lanes + 4;
+        nint vs = (nint)v;
+        Parallelism.For(pl.Cig, c =>
+        {
+            TV* src = stackalloc TV[Xi];
+            TV* tmp = stackalloc TV[Xi];
+            var rowArray = ArrayPool<float>.Shared.Rent(6 * rowLen);
+            fixed (float* rows = rowArray)
+            {
+                var runs = new Runs(pl, t0, count);
+                while (runs.Next())
+                {
+                    float* plane = pl.X + ((long)runs.N * p.CIn + g * pl.Cig + c) * p.InPlane;
+                    for (int i = 0; i < 6; i++) PadRow(plane, p, runs.Th * 4 - p.PadTop + i, new Span<float>(rows + i * rowLen, rowLen));
+                    for (int tw = runs.Tw0; tw < runs.Tw1; tw += lanes)
+                    {
+                        for (int i = 0; i < 6; i++) TV.LoadStride4(rows + i * rowLen + tw * 4, src + i * 6);
+                        Sandwich<TV, InputBt>(src, 1, tmp, (TV*)((float*)vs + (long)c * pl.Ld + runs.Col + tw - runs.Tw0), (nint)(pl.VXi / lanes));
+                    }
+                }
+            }
+            ArrayPool<float>.Shared.Return(rowArray);
+        });
+    }
+
+    /// <summary>Input row <paramref name="iy"/> of an [H, W] plane, shifted by PadLeft and zero outside the plane: row[q] = x[iy, q − PadLeft].</summary>
+    private static void PadRow(float* plane, Conv2dParams p, int iy, Span<float> row)
+    {
+        int lo = Math.Min(p.PadLeft, row.Length), len = (uint)iy < (uint)p.H ? Math.Clamp(row.Length - lo, 0, p.W) : 0;
+        row.Slice(0, lo).Clear();
+        new ReadOnlySpan<float>(plane + (long)iy * p.W, len).CopyTo(row.Slice(lo));
+        row.Slice(lo + len).Clear();
+    }
+
+    /// <summary>M_ξ [K, count] = U_ξ [K, C] · V_ξ [C, count], one GEMM per parallel item.</summary>
+    private static void Multiply(Plan pl, int count, float* v, float* m)
+    {
+        nint vs = (nint)v, ms = (nint)m;
+        Parallelism.For(Xi, xi => Gemm.Sgemm(false, false, pl.Cog, count, pl.Cig,
+            pl.U + xi * pl.UXi, pl.Ldu, (float*)vs + xi * pl.VXi, pl.Ld, (float*)ms + xi * pl.MXi, pl.Ld, false, Parallelism.Threads));
+    }
+
+    /// <summary>
+    /// y tiles = Aᵀ M A + bias for output channel k of the group, lanes over the tiles of a group. A run's four output
+    /// rows are assembled in a row buffer with whole-vector stores, then their valid part is copied out.
+    /// </summary>
+    private static void TransformOutputs<TV>(Plan pl, int g, int t0, int count, float* m) where TV : unmanaged, ILanes<TV>
+    {
+        var p = pl.P;
+        int lanes = TV.Count, rowLen = 4 * pl.TilesW + 4 * lanes;
+        nint ms = (nint)m;
+        Parallelism.For(pl.Cog, k =>
+        {
+            int co = g * pl.Cog + k;
+            var bias = TV.Broadcast(pl.Bias == null ? 0f : pl.Bias[co]);
+            TV* tmp = stackalloc TV[24];
+            TV* dst = stackalloc TV[16];
+            var rowArray = ArrayPool<float>.Shared.Rent(4 * rowLen);
+            fixed (float* rows = rowArray)
+            {
+                var runs = new Runs(pl, t0, count);
+                while (runs.Next())
+                {
+                    for (int tw = runs.Tw0; tw < runs.Tw1; tw += lanes)
+                    {
+                        float* mk = (float*)ms + (long)k * pl.Ld + runs.Col + tw - runs.Tw0;
+                        Sandwich<TV, OutputAt>((TV*)mk, (nint)(pl.MXi / lanes), tmp, dst, 1);
+                        for (int e = 0; e < 16; e++) dst[e] = dst[e] + bias;
+                        for (int r = 0; r < 4; r++) TV.StoreStride4(dst + r * 4, rows + r * rowLen + tw * 4);
+                    }
+                    int oy = runs.Th * 4, x0 = runs.Tw0 * 4, width = Math.Min(runs.Tw1 * 4, p.OutW) - x0;
+                    float* outp = pl.Y + ((long)runs.N * p.COut + co) * p.OutPlane + (long)oy * p.OutW + x0;
+                    for (int r = 0; r < Math.Min(4, p.OutH - oy); r++)
+                        new ReadOnlySpan<float>(rows + r * rowLen + x0, width).CopyTo(new Span<float>(outp + (long)r * p.OutW, width));
+                }
+            }
+            ArrayPool<float>.Shared.Return(rowArray);
+        });
+    }
+}

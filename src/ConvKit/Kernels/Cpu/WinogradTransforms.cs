@@ -1,0 +1,178 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ConvKit.Kernels.Cpu;
+
+/// <summary>
+/// A register of float lanes with the few operations the Winograd transforms need. The transforms are written
+/// once against this interface and instantiated for <see cref="Lanes8"/> (AVX) and <see cref="Lanes4"/> (the
+/// portable path), so there is no per-width copy of the arithmetic.
+/// </summary>
+internal unsafe interface ILanes<TSelf> where TSelf : unmanaged, ILanes<TSelf>
+{
+    static abstract int Count { get; }
+    static abstract TSelf Load(float* p);
+    static abstract TSelf Broadcast(float s);
+    void Store(float* p);
+
+    /// <summary>The 6 columns of Count side-by-side 6×6 tiles at stride 4: cols[j][l] = row[4l + j]; reads row[0 .. 4·Count + 4).</summary>
+    static abstract void LoadStride4(float* row, TSelf* cols);
+
+    /// <summary>The inverse for 4-wide output tiles: row[4l + j] = cols[j][l], j &lt; 4; writes row[0 .. 4·Count).</summary>
+    static abstract void StoreStride4(TSelf* cols, float* row);
+    static abstract TSelf operator +(TSelf a, TSelf b);
+    static abstract TSelf operator -(TSelf a, TSelf b);
+    static abstract TSelf operator *(TSelf a, float s);
+}
+
+internal readonly unsafe struct Lanes8(Vector256<float> v) : ILanes<Lanes8>
+{
+    private readonly Vector256<float> _v = v;
+    public static int Count => Vector256<float>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Load(float* p) => new(Vector256.Load(p));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Broadcast(float s) => new(Vector256.Create(s));
+
+    // Only instantiated when Avx.IsSupported. Both directions are an 8×4 ↔ 4×8 transpose: swap 128-bit halves so
+    // each half holds four tiles, then the classic 4×4 unpack/shuffle transpose within the halves.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadStride4(float* row, Lanes8* cols)
+    {
+        Transpose8x4(row, out cols[0], out cols[1], out cols[2], out cols[3]);
+        Transpose8x4(row + 4, out cols[4], out cols[5], out _, out _);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x4(float* r, out Lanes8 c0, out Lanes8 c1, out Lanes8 c2, out Lanes8 c3)
+    {
+        Vector256<float> a0 = Avx.LoadVector256(r), a1 = Avx.LoadVector256(r + 8), a2 = Avx.LoadVector256(r + 16), a3 = Avx.LoadVector256(r + 24);
+        Vector256<float> b0 = Avx.Permute2x128(a0, a2, 0x20), b1 = Avx.Permute2x128(a0, a2, 0x31);
+        Vector256<float> b2 = Avx.Permute2x128(a1, a3, 0x20), b3 = Avx.Permute2x128(a1, a3, 0x31);
+        Vector256<float> u0 = Avx.UnpackLow(b0, b1), u1 = Avx.UnpackHigh(b0, b1), u2 = Avx.UnpackLow(b2, b3), u3 = Avx.UnpackHigh(b2, b3);
+        c0 = new(Avx.Shuffle(u0, u2, 0x44));
+        c1 = new(Avx.Shuffle(u0, u2, 0xEE));
+        c2 = new(Avx.Shuffle(u1, u3, 0x44));
+        c3 = new(Avx.Shuffle(u1, u3, 0xEE));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreStride4(Lanes8* cols, float* row)
+    {
+        Vector256<float> u0 = Avx.UnpackLow(cols[0]._v, cols[1]._v), u1 = Avx.UnpackHigh(cols[0]._v, cols[1]._v);
+        Vector256<float> u2 = Avx.UnpackLow(cols[2]._v, cols[3]._v), u3 = Avx.UnpackHigh(cols[2]._v, cols[3]._v);
+        Vector256<float> b0 = Avx.Shuffle(u0, u2, 0x44), b1 = Avx.Shuffle(u0, u2, 0xEE), b2 = Avx.Shuffle(u1, u3, 0x44), b3 = Avx.Shuffle(u1, u3, 0xEE);
+        Avx.Store(row, Avx.Permute2x128(b0, b1, 0x20));
+        Avx.Store(row + 8, Avx.Permute2x128(b2, b3, 0x20));
+        Avx.Store(row + 16, Avx.Permute2x128(b0, b1, 0x31));
+        Avx.Store(row + 24, Avx.Permute2x128(b2, b3, 0x31));
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(float* p) => _v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator +(Lanes8 a, Lanes8 b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator -(Lanes8 a, Lanes8 b) => new(a._v - b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator *(Lanes8 a, float s) => new(a._v * s);
+}
+
+internal readonly unsafe struct Lanes4(Vector128<float> v) : ILanes<Lanes4>
+{
+    private readonly Vector128<float> _v = v;
+    public static int Count => Vector128<float>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes4 Load(float* p) => new(Vector128.Load(p));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes4 Broadcast(float s) => new(Vector128.Create(s));
+
+    // The portable path favours plainness over speed: element by element.
+    public static void LoadStride4(float* row, Lanes4* cols)
+    {
+        for (int j = 0; j < 6; j++) cols[j] = new(Vector128.Create(row[j], row[4 + j], row[8 + j], row[12 + j]));
+    }
+
+    public static void StoreStride4(Lanes4* cols, float* row)
+    {
+        for (int j = 0; j < 4; j++)
+        for (int l = 0; l < 4; l++)
+            row[4 * l + j] = cols[j]._v.GetElement(l);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(float* p) => _v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes4 operator +(Lanes4 a, Lanes4 b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes4 operator -(Lanes4 a, Lanes4 b) => new(a._v - b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes4 operator *(Lanes4 a, float s) => new(a._v * s);
+}
+
+/// <summary>A 1-D Winograd transform of In values into Out values, applied to lanes read and written with strides.</summary>
+internal unsafe interface ITransform1D
+{
+    static abstract int In { get; }
+    static abstract int Out { get; }
+    static abstract void Apply<TV>(TV* s, nint ss, TV* d, nint ds) where TV : unmanaged, ILanes<TV>;
+}
+
+/// <summary>
+/// The F(4×4, 3×3) matrices of Lavin &amp; Gray (2015) for the points 0, ±1, ±2, ∞, as straight-line code:
+/// Bᵀ (input, 6→6), G (filter, 3→6) and Aᵀ (output, 6→4). <see cref="Sandwich"/> applies one to the
+/// columns and then the rows of a square tile, i.e. computes M · t · Mᵀ.
+/// </summary>
+internal static unsafe class WinogradTransforms
+{
+    internal struct InputBt : ITransform1D
+    {
+        public static int In => 6;
+        public static int Out => 6;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Apply<TV>(TV* s, nint ss, TV* d, nint ds) where TV : unmanaged, ILanes<TV>
+        {
+            TV x0 = s[0], x1 = s[ss], x2 = s[2 * ss], x3 = s[3 * ss], x4 = s[4 * ss], x5 = s[5 * ss];
+            TV a = x4 - x2, b = (x3 - x1) * 2f, c = x4 - x2 * 4f, e = x3 - x1 * 4f;
+            d[0] = x0 * 4f - x2 * 5f + x4;
+            d[ds] = c + e;
+            d[2 * ds] = c - e;
+            d[3 * ds] = a + b;
+            d[4 * ds] = a - b;
+            d[5 * ds] = x1 * 4f - x3 * 5f + x5;
+        }
+    }
+
+    internal struct FilterG : ITransform1D
+    {
+        public static int In => 3;
+        public static int Out => 6;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Apply<TV>(TV* s, nint ss, TV* d, nint ds) where TV : unmanaged, ILanes<TV>
+        {
+            TV g0 = s[0], g1 = s[ss], g2 = s[2 * ss];
+            TV even = g0 + g2, high = g0 * (1f / 24) + g2 * (1f / 6), mid = g1 * (1f / 12);
+            d[0] = g0 * 0.25f;
+            d[ds] = (even + g1) * (-1f / 6);
+            d[2 * ds] = (even - g1) * (-1f / 6);
+            d[3 * ds] = high + mid;
+            d[4 * ds] = high - mid;
+            d[5 * ds] = g2;
+        }
+    }
+
+    internal struct OutputAt : ITransform1D
+    {
+        public static int In => 6;
+        public static int Out => 4;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Apply<TV>(TV* s, nint ss, TV* d, nint ds) where TV : unmanaged, ILanes<TV>
+        {
+            TV m1 = s[ss], m2 = s[2 * ss], m3 = s[3 * ss], m4 = s[4 * ss];
+            TV p12 = m1 + m2, d12 = m1 - m2, p34 = m3 + m4, d34 = m3 - m4;
+            d[0] = s[0] + p12 + p34;
+            d[ds] = d12 + d34 * 2f;
+            d[2 * ds] = p12 + p34 * 4f;
+            d[3 * ds] = d12 + d34 * 8f + s[5 * ss];
+        }
+    }
+
+    /// <summary>
+    /// dst [Out, Out] = M · src [In, In] · Mᵀ through tmp [Out, In], all row-major; element e of src is src[e · ss] and of
+    /// dst is dst[e · ds], so the phases read and write their workspaces in place instead of through a staging copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Sandwich<TV, TM>(TV* src, nint ss, TV* tmp, TV* dst, nint ds) where TV : unmanaged, ILanes<TV> where TM : ITransform1D
+    {
+        int n = TM.In, m = TM.Out;
+        for (int j = 0; j < n; j++) TM.Apply(src + j * ss, n * ss, tmp + j, n);
+        for (int i = 0; i < m; i++) TM.Apply(tmp + i * n, 1, dst + i * m * ds, ds);
+    }
+}

@@ -1,0 +1,261 @@
+using ConvKit.Kernels;
+using ConvKit.Kernels.Cpu;
+using ConvKit.Kernels.Reference;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace ConvKit.Tests.Kernels;
+
+/// <summary>
+/// Winograd F(4×4, 3×3) against the double-precision reference, with a bound from first-order error analysis.
+/// Winograd computes y[r, c] = Σ_ch Σ_ξ (Aᵀ)_rξ (G g Gᵀ)_ξ (Bᵀ d B)_ξ (A)_ξc; expanded, that is a sum of terms
+/// ±A·A·G·G·B·B·g·d over the whole 6×6 input patch d, most of which cancel exactly. Each float operation rounds by
+/// at most ε = 2⁻²⁴, and every expanded term passes through at most n roundings (≈ 6 in the filter transform incl.
+/// the inexact 1/6, 1/24 constants, 6 in the input transform, 1 product, CIn/g − 1 GEMM additions, 8 in the output
+/// transform, 1 bias add), so |y − y_exact| ≤ γ_n · m with n = 25 + CIn/g and
+///   m[r, c] = |b| + Σ_ch Σ_kh,kw,dh,dw amp[r, kh, dh] · amp[c, kw, dw] · |g[kh, kw]| · |d[dh, dw]|,
+///   amp[i, k, j] = Σ_ξ |Aᵀ_iξ| |G_ξk| |Bᵀ_ξj|   (1-D; the 2-D magnitudes factorise).
+/// amp is at least 1 on the taps direct convolution uses and reaches 10.7 for the last output of a tile (the
+/// points ±2 scaled by 8), so m is up to ~10² × the direct Σ|x||w|; relative to that direct L1 norm the error is
+/// not bounded at all near padded edges (the cancelling neighbours of a tile carry it), which is why the bound
+/// uses m (in those units the worst case was 8·10³ ε·Σ|x||w| over 1500 random geometries). Measured: the worst
+/// |y − y_exact| / (ε·m) was 1.78 over 1500 random forward geometries and 1.60 over 600 adjoint ones (the tests run
+/// fewer), against the worst-case bound 25 + CIn/g; a wrong coefficient or a lost tap gives errors of order m, i.e. ~10⁷ in these units.
+/// </summary>
+// Gemm.ForceScalar is process-wide; tests of one class run sequentially and the portable test restores it in a
+// finally, so a concurrently running class at worst takes the (equally correct) portable GEMM for a while.
+public class WinogradConvTests(ITestOutputHelper output)
+{
+    private const double Eps = 1.0 / (1 << 24);
+
+    private static readonly double[,] At = { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } };
+    private static readonly double[,] G =
+    {
+        { 1 / 4.0, 0, 0 }, { -1 / 6.0, -1 / 6.0, -1 / 6.0 }, { -1 / 6.0, 1 / 6.0, -1 / 6.0 },
+        { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 1 / 24.0, -1 / 12.0, 1 / 6.0 }, { 0, 0, 1 },
+    };
+    private static readonly double[,] Bt =
+    {
+        { 4, 0, -5, 0, 1, 0 }, { 0, -4, -4, 1, 1, 0 }, { 0, 4, -4, -1, 1, 0 },
+        { 0, -2, -1, 2, 1, 0 }, { 0, 2, -1, -2, 1, 0 }, { 0, 4, 0, -5, 0, 1 },
+    };
+
+    /// <summary>amp[i, k, j] = Σ_ξ |Aᵀ_iξ| |G_ξk| |Bᵀ_ξj| (see the class summary).</summary>
+    private static readonly double[,,] Amp = BuildAmp();
+
+    private static double[,,] BuildAmp()
+    {
+        var a = new double[4, 3, 6];
+        for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 3; k++)
+        for (int j = 0; j < 6; j++)
+        for (int xi = 0; xi < 6; xi++)
+            a[i, k, j] += Math.Abs(At[i, xi]) * Math.Abs(G[xi, k]) * Math.Abs(Bt[xi, j]);
+        return a;
+    }
+
+    /// <summary>The error-analysis magnitude m [N, COut, OutH, OutW] of a Winograd forward (see the class summary).</summary>
+    private static double[] WinogradMagnitude(float[] x, float[] w, float[] b, Conv2dParams p)
+    {
+        int cig = p.CInPerGroup, cog = p.COutPerGroup;
+        var m = new double[p.N * p.COut * p.OutPlane];
+        var d = new double[6, 6];
+        var s = new double[4, 3, 4, 3];
+        for (int n = 0; n < p.N; n++)
+        for (int g = 0; g < p.Groups; g++)
+        for (int oy = 0; oy < p.OutH; oy += 4)
+        for (int ox = 0; ox < p.OutW; ox += 4)
+        for (int ci = 0; ci < cig; ci++)
+        {
+            int plane = (n * p.CIn + g * cig + ci) * p.InPlane;
+            for (int dh = 0; dh < 6; dh++)
+            for (int dw = 0; dw < 6; dw++)
+            {
+                int ih = oy - p.PadTop + dh, iw = ox - p.PadLeft + dw;
+                d[dh, dw] = ih >= 0 && ih < p.H && iw >= 0 && iw < p.W ? Math.Abs(x[plane + ih * p.W + iw]) : 0;
+            }
+            for (int r = 0; r < 4; r++) for (int kh = 0; kh < 3; kh++)
+            for (int c = 0; c < 4; c++) for (int kw = 0; kw < 3; kw++)
+            {
+                double sum = 0;
+                for (int dh = 0; dh < 6; dh++)
+                for (int dw = 0; dw < 6; dw++)
+                    sum += Amp[r, kh, dh] * Amp[c, kw, dw] * d[dh, dw];
+                s[r, kh, c, kw] = sum;
+            }
+            for (int co = g * cog; co < (g + 1) * cog; co++)
+            for (int r = 0; r < Math.Min(4, p.OutH - oy); r++)
+            for (int c = 0; c < Math.Min(4, p.OutW - ox); c++)
+            {
+                double sum = 0;
+                for (int kh = 0; kh < 3; kh++)
+                for (int kw = 0; kw < 3; kw++)
+                    sum += Math.Abs(w[((co * cig + ci) * 3 + kh) * 3 + kw]) * s[r, kh, c, kw];
+                m[((n * p.COut + co) * p.OutH + oy + r) * p.OutW + ox + c] += sum;
+            }
+        }
+        if (b.Length > 0)
+            for (int i = 0; i < m.Length; i++) m[i] += Math.Abs(b[i / p.OutPlane % p.COut]);
+        return m;
+    }
+
+    /// <summary>A random 3×3, stride-1 geometry: sizes 1–40, paddings 0–<paramref name="maxPad"/> on each side independently (bottom/right implied by the output size, so often asymmetric).</summary>
+    private static Conv2dParams Next(Random rng, int maxPad)
+    {
+        while (true)
+        {
+            int groups = rng.Next(1, 4), h = rng.Next(1, 41), w = rng.Next(1, 41);
+            int pt = rng.Next(0, maxPad + 1), pl = rng.Next(0, maxPad + 1), pb = rng.Next(0, maxPad + 1), pr = rng.Next(0, maxPad + 1);
+            int oh = Conv2dParams.ConvOutSize(h, pt + pb, 3, 1, 1), ow = Conv2dParams.ConvOutSize(w, pl + pr, 3, 1, 1);
+            if (oh < 1 || ow < 1) continue;
+            var p = new Conv2dParams
+            {
+                N = rng.Next(1, 4), CIn = groups * rng.Next(1, 40 / groups + 1), H = h, W = w, COut = groups * rng.Next(1, 40 / groups + 1),
+                KH = 3, KW = 3, PadTop = pt, PadLeft = pl, Groups = groups, OutH = oh, OutW = ow,
+            };
+            // Keep the double reference cheap: a few million multiply-adds per case.
+            if ((long)p.N * p.COut * p.OutPlane * p.CInPerGroup * 9 <= 4_000_000) return p;
+        }
+    }
+
+    private static double[] Abs(float[] a) => a.Select(v => (double)Math.Abs(v)).ToArray();
+    private static double[] Wide(float[] a) => a.Select(v => (double)v).ToArray();
+
+    /// <summary>Roundings an expanded term passes through in a Winograd output summing <paramref name="channels"/> channels.</summary>
+    private static double WinogradBound(int channels) => 25 + channels;
+
+    /// <summary>Largest |fast − exact| / (ε·m) over the outputs, failing when it exceeds <paramref name="bound"/>.</summary>
+    private static double ErrorInEpsM(float[] fast, double[] exact, double[] magnitude, double bound, string what)
+    {
+        double worst = 0;
+        for (int i = 0; i < fast.Length; i++)
+        {
+            double e = Math.Abs(fast[i] - exact[i]) / (Eps * Math.Max(magnitude[i], 1e-30));
+            Assert.True(e <= bound, $"{what}: element {i} is {fast[i]}, exact {exact[i]}, error {e:F1} ε·m > {bound}");
+            worst = Math.Max(worst, e);
+        }
+        return worst;
+    }
+
+    /// <summary>Winograd forward against the double reference for <paramref name="p"/>; returns the error in ε·m.</summary>
+    private static double CheckForward(Conv2dParams p, Random rng, int maxBlockTiles = int.MaxValue)
+    {
+        var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
+        var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+        var b = rng.Next(2) == 0 ? Array.Empty<float>() : ConvGeometryGen.Data(rng, p.COut);
+        var y = new float[p.N * p.COut * p.OutPlane];
+        var exact = new double[y.Length];
+        Assert.True(WinogradConv.Applies(p));
+        WinogradConv.Forward(x, w, b, y, p, maxBlockTiles);
+        ReferenceConv.Forward<double>(Wide(x), Wide(w), Wide(b), exact, p);
+        return ErrorInEpsM(y, exact, WinogradMagnitude(x, w, b, p), WinogradBound(p.CInPerGroup), $"winograd forward {p} bias={b.Length > 0}");
+    }
+
+    private double RandomForwards(int seed, int cases)
+    {
+        var rng = new Random(seed);
+        double worst = 0;
+        for (int i = 0; i < cases; i++) worst = Math.Max(worst, CheckForward(Next(rng, maxPad: 3), rng));
+        output.WriteLine($"worst error {worst:F2} ε·m over {cases} geometries (bound 25 + CIn/g)");
+        return worst;
+    }
+
+    [Fact]
+    public void ForwardMatchesDoubleReferenceOnRandomGeometries() => RandomForwards(2015, 80);
+
+    [Fact]
+    public void PortablePathMatchesDoubleReference()
+    {
+        bool saved = Gemm.ForceScalar;
+        Gemm.ForceScalar = true;
+        try { RandomForwards(1606, 40); }
+        finally { Gemm.ForceScalar = saved; }
+    }
+
+    /// <summary>Several tile blocks per call, a ragged last block, and images whose tiles straddle block edges.</summary>
+    [Fact]
+    public void ForwardMatchesAcrossTileBlocks()
+    {
+        var rng = new Random(5);
+        var p = new Conv2dParams { N = 3, CIn = 10, H = 23, W = 17, COut = 6, KH = 3, KW = 3, PadTop = 1, PadLeft = 0, OutH = 23, OutW = 16, Groups = 2 };
+        foreach (int block in new[] { 16, 48, 80 })
+            output.WriteLine($"block {block}: error {CheckForward(p, rng, block):F2} ε·m");
+    }
+
+    [Fact]
+    public void AdjointThroughTheDispatcherMatchesReference()
+    {
+        var rng = new Random(77);
+        double worst = 0;
+        using var _ = Engine.Force(ConvAlgorithm.Winograd);
+        for (int i = 0; i < 60; i++)
+        {
+            // Paddings up to 3 also cover the fallback (the flipped geometry needs padding ≤ 2).
+            var p = Next(rng, maxPad: 3);
+            Assert.Equal(ConvAlgorithm.Winograd, ConvKernels.Choose(p));
+            var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
+            var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+            var b = rng.Next(2) == 0 ? Array.Empty<float>() : ConvGeometryGen.Data(rng, p.CIn);
+            var dx = new float[p.N * p.CIn * p.InPlane];
+            var exact = new double[dx.Length];
+            ConvKernels.Adjoint(dy, w, b, dx, p);
+            ReferenceConv.Adjoint<double>(Wide(dy), Wide(w), Wide(b), exact, p);
+            if (Im2ColGemmConv.FlippedForward(p) is { } flipped && WinogradConv.Applies(flipped))
+            {
+                var m = WinogradMagnitude(dy, Im2ColGemmConv.FlipWeight(w, p), b, flipped);
+                worst = Math.Max(worst, ErrorInEpsM(dx, exact, m, WinogradBound(p.COutPerGroup), $"winograd adjoint {p}"));
+            }
+            else
+            {
+                // The im2col fallback: direct sums of 9·COut/g products plus the bias.
+                var m = new double[dx.Length];
+                ReferenceConv.Adjoint<double>(Abs(dy), Abs(w), Abs(b), m, p);
+                ErrorInEpsM(dx, exact, m, 2 + 9 * p.COutPerGroup, $"im2col adjoint fallback {p}");
+            }
+        }
+        output.WriteLine($"worst adjoint error {worst:F2} ε·m");
+    }
+
+    /// <summary>In Auto a C64 → K3 head runs Winograd forward, while its adjoint (a C3 → K64 forward) stays on im2col.</summary>
+    [Fact]
+    public void AutoAdjointOfAHeadLayerMatchesReference()
+    {
+        var rng = new Random(3);
+        var p = new Conv2dParams { N = 1, CIn = 64, H = 32, W = 32, COut = 3, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 32, OutW = 32 };
+        Assert.Equal(ConvAlgorithm.Winograd, ConvKernels.Choose(p));
+        Assert.False(WinogradConv.Wins(Im2ColGemmConv.FlippedForward(p)!));
+        var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
+        var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+        var dx = new float[p.N * p.CIn * p.InPlane];
+        var exact = new double[dx.Length];
+        var m = new double[dx.Length];
+        ConvKernels.Adjoint(dy, w, default, dx, p);
+        ReferenceConv.Adjoint<double>(Wide(dy), Wide(w), default, exact, p);
+        ReferenceConv.Adjoint<double>(Abs(dy), Abs(w), default, m, p);
+        ErrorInEpsM(dx, exact, m, 9 * p.COutPerGroup, $"auto adjoint {p}");
+    }
+
+    [Fact]
+    public void DispatcherPicksWinogradOnlyForBig3x3Stride1Layers()
+    {
+        var big = new Conv2dParams { N = 1, CIn = 64, H = 56, W = 56, COut = 64, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 56, OutW = 56 };
+        Assert.Equal(ConvAlgorithm.Winograd, ConvKernels.Choose(big));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { StrideH = 2, StrideW = 2, OutH = 28, OutW = 28 }));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { KH = 5, KW = 5, PadTop = 2, PadLeft = 2 }));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { DilationH = 2, DilationW = 2, PadTop = 2, PadLeft = 2 }));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { H = 14, W = 14, OutH = 14, OutW = 14 }));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { CIn = 256, COut = 256, H = 16, W = 16, OutH = 16, OutW = 16 }));
+        Assert.Equal(ConvAlgorithm.Winograd, ConvKernels.Choose(big with { CIn = 256, COut = 256, H = 28, W = 28, OutH = 28, OutW = 28 }));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { CIn = 1024, COut = 1024, H = 28, W = 28, OutH = 28, OutW = 28 }));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { CIn = 3 }));
+        Assert.Equal(ConvAlgorithm.Depthwise, ConvKernels.Choose(big with { Groups = 64 }));
+        var pointwise = big with { KH = 1, KW = 1, PadTop = 0, PadLeft = 0 };
+        using (Engine.Force(ConvAlgorithm.Winograd))
+        {
+            Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(pointwise));
+            Assert.Equal(ConvAlgorithm.Winograd, ConvKernels.Choose(big with { CIn = 2, COut = 2 }));
+        }
+        using (Engine.Force(ConvAlgorithm.Im2ColGemm))
+            Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big));
+    }
+}
