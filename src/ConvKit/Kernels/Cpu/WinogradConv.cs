@@ -165,8 +165,9 @@ internal static unsafe class WinogradConv
     /// <summary>
     /// A distance between the 36 ξ matrices of at least <paramref name="floats"/> that is one cache line more than a
     /// multiple of 4 KiB. Each transform group touches the same offset in all 36 matrices; at a multiple of 4 KiB (or
-    /// of 2 KiB, ...) those lines share one or two L1 sets and evict each other: the weight transform of N1 C256
-    /// 14×14 K256 took 2.0 ms before this padding and 0.9 ms after (C512: 8.7 → 5.0 ms; 2 threads).
+    /// of 2 KiB, ...) those lines share one or two L1 sets and evict each other. Interleaved A/B on the loaded 2-core
+    /// VM: the N1 C256 14×14 K256 weight transform (1 thread) 2.5–2.7 ms without the padding, 1.8–2.3 ms with it;
+    /// whole N2 C64 128×128 K64 calls (2 threads) 20.6–21.2 ms without, 9.4–14.6 ms with.
     /// </summary>
     private static long XiStride(long floats) => (floats + 1023) / 1024 * 1024 + 16;
 
