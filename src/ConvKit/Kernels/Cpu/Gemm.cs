@@ -45,11 +45,12 @@
 //   along the larger of m / n (whole MR / NR tiles per stripe); each stripe is an
 //   independent blocked GEMM with its own packing buffers, so there is no synchronisation
 //   inside. Packing of the operand shared by all stripes is duplicated per stripe, which
-//   costs ~threads/max(m,n) of the arithmetic. The calling thread runs stripes itself and
-//   queues one thread-pool work item per extra thread; whoever arrives first claims the
-//   next stripe. This replaced Parallel.For, whose worker replica often started 1-2 ms late
-//   on the 2-core VM (so the caller ended up running both halves); the hand-rolled version
-//   starts a worker in ~30 µs, which is also why the threshold is ~25 µs of 1-thread work.
+//   costs ~threads/max(m,n) of the arithmetic. The stripes run as one Parallelism.For on the
+//   library's spinning workers (WorkerPool): the caller takes a stripe itself, and a worker
+//   that spun since the previous loop starts in well under a microsecond. (Parallel.For's
+//   replicas often started 1-2 ms late on the 2-core VM; thread-pool work items took ~30 µs
+//   and more when the pool thread had gone to sleep.) The ~25 µs threshold stays as the cost
+//   of splitting a small product's packing.
 //
 // Memory
 //   Packing buffers are [ThreadStatic], allocated once per thread on the pinned object heap
@@ -167,15 +168,9 @@ internal static unsafe partial class Gemm
         var job = new StripeJob<TB>
         {
             TransA = transA, M = m, N = n, K = k, A = (nint)a, Lda = lda, B = b, C = (nint)c, Ldc = ldc, Epilogue = epilogue,
-            Accumulate = accumulate, UseFma = fma, Stripes = threads, SplitN = splitN, Remaining = threads,
+            Accumulate = accumulate, UseFma = fma, Stripes = threads, SplitN = splitN,
         };
-        // One queued item per extra thread; the caller works too. Whoever gets to a stripe
-        // first runs it, so a late pool thread costs nothing but its share of parallelism.
-        for (int t = 1; t < threads; t++) ThreadPool.UnsafeQueueUserWorkItem(job, preferLocal: false);
-        job.Execute();
-        var spin = new SpinWait();
-        while (Volatile.Read(ref job.Remaining) != 0) spin.SpinOnce(sleep1Threshold: -1);
-        job.Error?.Throw();
+        Parallelism.For(threads, threads, job.RunStripe);
     }
 
     /// <summary>True when the AVX2/FMA micro-kernel and SIMD packing run (false on other CPUs or under <see cref="ForceScalar"/>).</summary>
@@ -230,31 +225,16 @@ internal static unsafe partial class Gemm
     // ---------------------------------------------------------------- threading
 
     /// One threaded GEMM call: the output is cut into <see cref="Stripes"/> contiguous stripes
-    /// (whole tiles) along m or n; each participant claims stripes until none are left.
-    /// Preferred over Parallel.For: no replica start-up delay, one small allocation per call.
-    private sealed class StripeJob<TB> : IThreadPoolWorkItem where TB : struct, IPanelB
+    /// (whole tiles) along m or n, one per thread of <see cref="Parallelism.For(int, int, Action{int})"/>.
+    private sealed class StripeJob<TB> where TB : struct, IPanelB
     {
         public bool TransA, Accumulate, UseFma, SplitN;
         public int M, N, K, Lda, Ldc, Stripes;
         public nint A, C;
         public GemmEpilogue Epilogue;
         public TB B;
-        public int Next;       // next unclaimed stripe
-        public int Remaining;  // stripes not yet finished
-        public System.Runtime.ExceptionServices.ExceptionDispatchInfo? Error;
 
-        public void Execute()
-        {
-            int s;
-            while ((s = Interlocked.Increment(ref Next) - 1) < Stripes)
-            {
-                try { RunStripe(s); }
-                catch (Exception e) { Error ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); }
-                finally { Interlocked.Decrement(ref Remaining); }
-            }
-        }
-
-        private void RunStripe(int s)
+        public void RunStripe(int s)
         {
             int unit = SplitN ? NR : MR;
             int extent = SplitN ? N : M;
