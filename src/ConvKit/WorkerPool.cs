@@ -85,6 +85,7 @@ internal static class WorkerPool
     private sealed class Loop(int count, Action<int> body, int threads)
     {
         public readonly int Threads = threads;
+        private readonly int _count = count;
         private int _next;
         public int Remaining = count;
         public ExceptionDispatchInfo? Error;
@@ -96,7 +97,7 @@ internal static class WorkerPool
             try
             {
                 int i;
-                while ((i = Interlocked.Increment(ref _next) - 1) < count)
+                while ((i = Interlocked.Increment(ref _next) - 1) < _count)
                 {
                     try { body(i); }
                     catch (Exception e) { Error ??= ExceptionDispatchInfo.Capture(e); }

@@ -9,10 +9,11 @@ internal static unsafe partial class Gemm
 {
     // ---------------------------------------------------------------- micro-kernels
 
-    /// 6×16 AVX2+FMA micro-kernel: C[0:6, 0:16] (=|+=) Apack(kc×6)ᵀ · Bpack(kc×16) (+ bias[i] on row i when bias is not null).
-    /// a: kc×MR sliver, b: kc×NR sliver (both packed, 32-byte aligned), c: row stride ldc.
+    /// 6×16 AVX2+FMA micro-kernel: C[0:6, 0:16] (=|+=) A(6×kc) · Bpack(kc×16) (+ bias[i] on row i when bias is not null).
+    /// A(i, p) = a[i·rowStride + p·kStride]: a packed kc×MR sliver (1, MR) or six rows of A read in place (lda, 1);
+    /// b: kc×NR sliver (packed, 32-byte aligned), c: row stride ldc.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelFma(int kc, float* a, float* b, float* c, int ldc, bool add, float* bias)
+    private static void KernelFma(int kc, float* a, nint rowStride, nint kStride, float* b, float* c, int ldc, bool add, float* bias)
     {
         Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero;
         Vector256<float> c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero;
@@ -42,53 +43,61 @@ internal static unsafe partial class Gemm
             Sse.Prefetch0(q); Sse.Prefetch0(q + 60); q += ld;
             Sse.Prefetch0(q); Sse.Prefetch0(q + 60);
         }
+        // A element (i, p) is at a[i·rowStride + p·kStride]: packed slivers (1, MR) or rows of a row-major A read in place (lda, 1).
+        float* r0 = a, r1 = r0 + rowStride, r2 = r1 + rowStride, r3 = r2 + rowStride, r4 = r3 + rowStride, r5 = r4 + rowStride;
+        nint o = 0;
         int p = 0;
         // Unrolled by hand on purpose: a helper taking the 12 accumulators by ref would force them out of registers.
         for (; p + 4 <= kc; p += 4)
         {
             Vector256<float> b0, b1, t;
             b0 = Avx.LoadVector256(b + 0); b1 = Avx.LoadVector256(b + 8);
-            t = Avx.BroadcastScalarToVector256(a + 0); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
-            t = Avx.BroadcastScalarToVector256(a + 1); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
-            t = Avx.BroadcastScalarToVector256(a + 2); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
-            t = Avx.BroadcastScalarToVector256(a + 3); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
-            t = Avx.BroadcastScalarToVector256(a + 4); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
-            t = Avx.BroadcastScalarToVector256(a + 5); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
+            t = Avx.BroadcastScalarToVector256(r0 + o); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
+            t = Avx.BroadcastScalarToVector256(r1 + o); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
+            t = Avx.BroadcastScalarToVector256(r2 + o); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
+            t = Avx.BroadcastScalarToVector256(r3 + o); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
+            t = Avx.BroadcastScalarToVector256(r4 + o); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
+            t = Avx.BroadcastScalarToVector256(r5 + o); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
+            o += kStride;
             b0 = Avx.LoadVector256(b + 16); b1 = Avx.LoadVector256(b + 24);
-            t = Avx.BroadcastScalarToVector256(a + 6); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
-            t = Avx.BroadcastScalarToVector256(a + 7); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
-            t = Avx.BroadcastScalarToVector256(a + 8); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
-            t = Avx.BroadcastScalarToVector256(a + 9); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
-            t = Avx.BroadcastScalarToVector256(a + 10); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
-            t = Avx.BroadcastScalarToVector256(a + 11); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
+            t = Avx.BroadcastScalarToVector256(r0 + o); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
+            t = Avx.BroadcastScalarToVector256(r1 + o); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
+            t = Avx.BroadcastScalarToVector256(r2 + o); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
+            t = Avx.BroadcastScalarToVector256(r3 + o); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
+            t = Avx.BroadcastScalarToVector256(r4 + o); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
+            t = Avx.BroadcastScalarToVector256(r5 + o); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
+            o += kStride;
             b0 = Avx.LoadVector256(b + 32); b1 = Avx.LoadVector256(b + 40);
-            t = Avx.BroadcastScalarToVector256(a + 12); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
-            t = Avx.BroadcastScalarToVector256(a + 13); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
-            t = Avx.BroadcastScalarToVector256(a + 14); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
-            t = Avx.BroadcastScalarToVector256(a + 15); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
-            t = Avx.BroadcastScalarToVector256(a + 16); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
-            t = Avx.BroadcastScalarToVector256(a + 17); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
+            t = Avx.BroadcastScalarToVector256(r0 + o); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
+            t = Avx.BroadcastScalarToVector256(r1 + o); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
+            t = Avx.BroadcastScalarToVector256(r2 + o); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
+            t = Avx.BroadcastScalarToVector256(r3 + o); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
+            t = Avx.BroadcastScalarToVector256(r4 + o); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
+            t = Avx.BroadcastScalarToVector256(r5 + o); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
+            o += kStride;
             b0 = Avx.LoadVector256(b + 48); b1 = Avx.LoadVector256(b + 56);
-            t = Avx.BroadcastScalarToVector256(a + 18); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
-            t = Avx.BroadcastScalarToVector256(a + 19); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
-            t = Avx.BroadcastScalarToVector256(a + 20); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
-            t = Avx.BroadcastScalarToVector256(a + 21); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
-            t = Avx.BroadcastScalarToVector256(a + 22); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
-            t = Avx.BroadcastScalarToVector256(a + 23); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
-            a += 4 * MR; b += 4 * NR;
+            t = Avx.BroadcastScalarToVector256(r0 + o); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
+            t = Avx.BroadcastScalarToVector256(r1 + o); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
+            t = Avx.BroadcastScalarToVector256(r2 + o); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
+            t = Avx.BroadcastScalarToVector256(r3 + o); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
+            t = Avx.BroadcastScalarToVector256(r4 + o); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
+            t = Avx.BroadcastScalarToVector256(r5 + o); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
+            o += kStride;
+            b += 4 * NR;
         }
         for (; p < kc; p++)
         {
             Vector256<float> b0 = Avx.LoadVector256(b);
             Vector256<float> b1 = Avx.LoadVector256(b + 8);
             Vector256<float> t;
-            t = Avx.BroadcastScalarToVector256(a + 0); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
-            t = Avx.BroadcastScalarToVector256(a + 1); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
-            t = Avx.BroadcastScalarToVector256(a + 2); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
-            t = Avx.BroadcastScalarToVector256(a + 3); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
-            t = Avx.BroadcastScalarToVector256(a + 4); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
-            t = Avx.BroadcastScalarToVector256(a + 5); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
-            a += MR; b += NR;
+            t = Avx.BroadcastScalarToVector256(r0 + o); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
+            t = Avx.BroadcastScalarToVector256(r1 + o); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
+            t = Avx.BroadcastScalarToVector256(r2 + o); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
+            t = Avx.BroadcastScalarToVector256(r3 + o); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
+            t = Avx.BroadcastScalarToVector256(r4 + o); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
+            t = Avx.BroadcastScalarToVector256(r5 + o); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
+            o += kStride;
+            b += NR;
         }
 
         float* c0 = c, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
@@ -112,23 +121,23 @@ internal static unsafe partial class Gemm
     /// Portable micro-kernel (Vector128, any ISA; software fallback where not accelerated).
     /// Same packed layout as <see cref="KernelFma"/>; processes the 6×16 tile as three
     /// 2×16 strips so 8 accumulators + 4 B vectors fit in 16 SSE/NEON registers.
-    private static void KernelPortable(int kc, float* a, float* b, float* c, int ldc, bool add, float* bias)
+    private static void KernelPortable(int kc, float* a, nint rowStride, nint kStride, float* b, float* c, int ldc, bool add, float* bias)
     {
         for (int i = 0; i < MR; i += 2)
         {
             Vector128<float> x0 = bias == null ? Vector128<float>.Zero : Vector128.Create(bias[i]), x1 = x0, x2 = x0, x3 = x0;
             Vector128<float> y0 = bias == null ? Vector128<float>.Zero : Vector128.Create(bias[i + 1]), y1 = y0, y2 = y0, y3 = y0;
-            float* ap = a + i;
+            float* ap = a + i * rowStride, aq = ap + rowStride;
             float* bp = b;
             for (int p = 0; p < kc; p++)
             {
                 Vector128<float> b0 = Vector128.Load(bp), b1 = Vector128.Load(bp + 4);
                 Vector128<float> b2 = Vector128.Load(bp + 8), b3 = Vector128.Load(bp + 12);
-                Vector128<float> s = Vector128.Create(ap[0]);
+                Vector128<float> s = Vector128.Create(*ap);
                 x0 += s * b0; x1 += s * b1; x2 += s * b2; x3 += s * b3;
-                s = Vector128.Create(ap[1]);
+                s = Vector128.Create(*aq);
                 y0 += s * b0; y1 += s * b1; y2 += s * b2; y3 += s * b3;
-                ap += MR; bp += NR;
+                ap += kStride; aq += kStride; bp += NR;
             }
             float* r0 = c + (long)i * ldc, r1 = r0 + ldc;
             if (add)
