@@ -88,6 +88,20 @@ public class ImplicitGemmConvTests
         AdjointMatches(p with { H = h + 1 }, rng, withBias: false); // output_padding: the last row is left to the fold
     }
 
+    /// <summary>Kernels at least 16 wide (the FCN's 64×64/s32 up-conv, scaled down) fold from colᵀ, a kernel row at a time.</summary>
+    [Theory]
+    [InlineData(1, 3, 16, 16, 8, 4, 3, 4)]    // FCN-like: kernel 2·stride, padding stride/2
+    [InlineData(2, 2, 17, 20, 6, 5, 4, 3)]    // odd sizes, rectangular kernel, several images
+    [InlineData(1, 4, 3, 18, 2, 1, 5, 2)]     // short and wide, grouped
+    public void WideKernelTransposedConvolutionMatchesReference(int n, int channels, int kh, int kw, int stride, int pad, int inSize, int groups)
+    {
+        int oh = (inSize - 1) * stride - 2 * pad + kh, ow = (inSize - 1) * stride - 2 * pad + kw;
+        var p = new Conv2dParams { N = n, CIn = channels * groups, H = oh, W = ow, COut = 2 * groups, KH = kh, KW = kw, StrideH = stride, StrideW = stride,
+                                   PadTop = pad, PadLeft = pad, Groups = groups, OutH = inSize, OutW = inSize };
+        Assert.True(ConvKit.Kernels.Cpu.Im2Col.FoldsTransposed(p));
+        AdjointMatches(p, new Random(kh * 31 + kw), withBias: true);
+    }
+
     private static void AssertClose(float[] expected, float[] actual, string what)
     {
         for (int i = 0; i < expected.Length; i++)

@@ -136,4 +136,37 @@ internal static class Im2Col
             }
         }
     }
+
+    /// <summary>Kernels this wide (undilated) fold faster from colᵀ: a kernel row is then a contiguous run of x.</summary>
+    public static bool FoldsTransposed(Conv2dParams p) => p.KW >= 16 && p.DilationW == 1;
+
+    /// <summary>
+    /// <see cref="FoldAdd"/> from colᵀ [OutH·OutW, channels·KH·KW]: for each output position, channel and kernel row, the
+    /// KW taps are adjacent in colᵀ and land on adjacent input columns, so each is one vector add. Channels run in parallel.
+    /// </summary>
+    public static unsafe void FoldAddTransposed(ReadOnlySpan<float> colT, Span<float> x, int channels, Conv2dParams p)
+    {
+        int rows = channels * p.KH * p.KW;
+        fixed (float* pc = colT, px = x)
+        {
+            nint cs = (nint)pc, xs = (nint)px;
+            Parallelism.For(channels, c =>
+            {
+                for (int q = 0; q < p.OutPlane; q++)
+                {
+                    int oh = q / p.OutW, ow = q - oh * p.OutW;
+                    int iw0 = ow * p.StrideW - p.PadLeft, kwLo = Math.Max(0, -iw0), kwHi = Math.Min(p.KW, p.W - iw0);
+                    if (kwLo >= kwHi) continue;
+                    float* src = (float*)cs + (long)q * rows + c * p.KH * p.KW;
+                    for (int kh = 0; kh < p.KH; kh++)
+                    {
+                        int ih = oh * p.StrideH - p.PadTop + kh * p.DilationH;
+                        if ((uint)ih >= (uint)p.H) continue;
+                        var dst = new Span<float>((float*)xs + ((long)c * p.H + ih) * p.W + iw0 + kwLo, kwHi - kwLo);
+                        System.Numerics.Tensors.TensorPrimitives.Add(dst, new ReadOnlySpan<float>(src + kh * p.KW + kwLo, kwHi - kwLo), dst);
+                    }
+                }
+            });
+        }
+    }
 }

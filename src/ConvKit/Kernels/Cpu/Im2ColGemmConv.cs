@@ -258,14 +258,17 @@ internal static unsafe class Im2ColGemmConv
     /// <summary>
     /// col = W_gᵀ · y_ig per image and group straight from y (no gather into a batched Yt), then folded into x. When the
     /// kernel tiles the input exactly (kernel == stride, no padding or dilation: the UNet's and FCN's 2×2/s2 up-convs),
-    /// every input element receives exactly one col element, so the fold is a scatter with no clearing and no adds.
+    /// every input element receives exactly one col element, so the fold is a scatter with no clearing and no adds. Wide
+    /// kernels (the FCN's 64×64/s32) compute colᵀ instead, whose fold adds whole kernel rows as vectors.
     /// </summary>
     private static void PerImageAdjoint(ReadOnlySpan<float> y, ReadOnlySpan<float> w, Span<float> x, Conv2dParams p)
     {
         int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup, plane = p.OutPlane;
-        bool tiled = Im2Col.Tiles(p);
+        bool tiled = Im2Col.Tiles(p), wideKernel = !tiled && Im2Col.FoldsTransposed(p);
+        // colᵀ chunks of about 4 MiB, at least one channel per thread (the fold runs channels in parallel).
+        int chunk = Math.Min(cig, Math.Max(Parallelism.Threads, (1 << 20) / Math.Max(plane * p.KH * p.KW, 1)));
         if (!tiled) x.Clear();
-        var col = ArrayPool<float>.Shared.Rent(rows * plane);
+        var col = ArrayPool<float>.Shared.Rent(wideKernel ? plane * chunk * p.KH * p.KW : rows * plane);
         try
         {
             fixed (float* px = x, pw = w, py = y, pc = col)
@@ -273,9 +276,23 @@ internal static unsafe class Im2ColGemmConv
                 for (int g = 0; g < p.Groups; g++)
                 {
                     float* yg = py + ((long)i * p.COut + g * cog) * plane;
-                    Gemm.Sgemm(true, rows, plane, cog, pw + (long)g * cog * rows, rows, new DenseB(yg, plane, false), pc, plane, false, Parallelism.Threads);
+                    float* wg = pw + (long)g * cog * rows;
                     var src = new ReadOnlySpan<float>(pc, rows * plane);
                     var dst = new Span<float>(px + ((long)i * p.CIn + g * cig) * p.InPlane, cig * p.InPlane);
+                    if (wideKernel)
+                    {
+                        // colᵀ [P, rows] = yᵀ · W_g, a few channels at a time so each chunk is folded while it is in cache:
+                        // a position's KW taps of one kernel row are adjacent in colᵀ and land on adjacent x.
+                        int taps = p.KH * p.KW;
+                        for (int c0 = 0; c0 < cig; c0 += chunk)
+                        {
+                            int cc = Math.Min(chunk, cig - c0), cols = cc * taps;
+                            Gemm.Sgemm(true, plane, cols, cog, yg, plane, new DenseB(wg + c0 * taps, rows, false), pc, cols, false, Parallelism.Threads);
+                            Im2Col.FoldAddTransposed(new ReadOnlySpan<float>(pc, plane * cols), dst.Slice(c0 * p.InPlane, cc * p.InPlane), cc, p);
+                        }
+                        continue;
+                    }
+                    Gemm.Sgemm(true, rows, plane, cog, wg, rows, new DenseB(yg, plane, false), pc, plane, false, Parallelism.Threads);
                     if (tiled) Im2Col.Scatter(src, dst, cig, p);
                     else Im2Col.FoldAdd(src, dst, cig, p, plane);
                 }
