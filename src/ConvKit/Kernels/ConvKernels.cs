@@ -24,9 +24,9 @@ internal static class ConvKernels
     {
         ConvAlgorithm.Reference => ConvAlgorithm.Reference,
         ConvAlgorithm.Im2ColGemm => ConvAlgorithm.Im2ColGemm,
-        ConvAlgorithm.Winograd when WinogradConv.Applies(p) => ConvAlgorithm.Winograd,
+        ConvAlgorithm.Winograd or ConvAlgorithm.Winograd2 when WinogradConv.Applies(p) => Engine.Algorithm,
         _ => DepthwiseConv.Applies(p) ? ConvAlgorithm.Depthwise
-            : inference && WinogradConv.Wins(p) ? ConvAlgorithm.Winograd : ConvAlgorithm.Im2ColGemm,
+            : inference && F4x4.Wins(p) ? ConvAlgorithm.Winograd : ConvAlgorithm.Im2ColGemm,
     };
 
     /// <summary>The forward followed by <paramref name="map"/> (fused into the GEMM's epilogue on the im2col path).</summary>
@@ -51,7 +51,8 @@ internal static class ConvKernels
         {
             case ConvAlgorithm.Reference: ReferenceConv.Forward(x, w, bias, y, p); break;
             case ConvAlgorithm.Depthwise: DepthwiseConv.Forward(x, w, bias, y, p); break;
-            case ConvAlgorithm.Winograd: WinogradConv.Forward(x, w, bias, y, p); break;
+            case ConvAlgorithm.Winograd: WinogradConv<F4x4>.Forward(x, w, bias, y, p); break;
+            case ConvAlgorithm.Winograd2: WinogradConv<F2x2>.Forward(x, w, bias, y, p); break;
             default: Im2ColGemmConv.Forward(x, w, bias, y, p); break;
         }
     }
@@ -64,7 +65,8 @@ internal static class ConvKernels
         {
             case ConvAlgorithm.Reference: ReferenceConv.Adjoint(y, w, bias, x, p); break;
             case ConvAlgorithm.Depthwise: DepthwiseConv.Adjoint(y, w, bias, x, p); break;
-            case ConvAlgorithm.Winograd: WinogradConv.Adjoint(y, w, bias, x, p, forced: Engine.Algorithm == ConvAlgorithm.Winograd); break;
+            case ConvAlgorithm.Winograd: WinogradConv<F4x4>.Adjoint(y, w, bias, x, p, forced: Engine.Algorithm == ConvAlgorithm.Winograd); break;
+            case ConvAlgorithm.Winograd2: WinogradConv<F2x2>.Adjoint(y, w, bias, x, p, forced: Engine.Algorithm == ConvAlgorithm.Winograd2); break;
             default: Im2ColGemmConv.Adjoint(y, w, bias, x, p); break;
         }
     }
