@@ -286,6 +286,29 @@ public class WinogradConvTests(ITestOutputHelper output)
         ErrorInEpsM(dx, exact, m, 9 * p.COutPerGroup, $"auto adjoint {p}");
     }
 
+    /// <summary>
+    /// F(2×2) is forced-only for inference and Auto's choice for training layers with ≥ 64 input channels per group and
+    /// ≥ 512 output pixels (see F2x2.Wins); forcing it elsewhere falls back to the automatic choice.
+    /// </summary>
+    [Fact]
+    public void DispatcherPicksWinograd2ForBigTrainingLayers()
+    {
+        var big = new Conv2dParams { N = 8, CIn = 64, H = 56, W = 56, COut = 64, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 56, OutW = 56 };
+        Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(big, inference: false));
+        Assert.Equal(ConvAlgorithm.Winograd, ConvKernels.Choose(big, inference: true));
+        Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(big with { N = 2, CIn = 512, COut = 512, H = 16, W = 16, OutH = 16, OutW = 16 }, inference: false));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { CIn = 32 }, inference: false));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { N = 1, H = 16, W = 16, OutH = 16, OutW = 16 }, inference: false));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { StrideH = 2, StrideW = 2, OutH = 28, OutW = 28 }, inference: false));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { KH = 1, KW = 1, PadTop = 0, PadLeft = 0 }, inference: false));
+        Assert.Equal(ConvAlgorithm.Depthwise, ConvKernels.Choose(big with { Groups = 64 }, inference: false));
+        using (Engine.Force(ConvAlgorithm.Winograd2))
+        {
+            Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(big with { CIn = 2, COut = 2 }));
+            Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { DilationH = 2, DilationW = 2, PadTop = 2, PadLeft = 2 }, inference: false));
+        }
+    }
+
     [Fact]
     public void DispatcherPicksWinogradOnlyForBig3x3Stride1Layers()
     {
