@@ -13,6 +13,7 @@ internal static class ConvKernels
     /// The algorithm for a geometry: the forced one when it applies, else depthwise for depthwise layers, else Winograd
     /// where it wins (F(4×4) when <paramref name="inference"/> holds, F(2×2) otherwise), else im2col + GEMM.
     /// </summary>
+    /// <param name="p">The convolution's geometry.</param>
     /// <param name="inference">
     /// True when the result feeds no gradient (no backward is recorded and this is not a backward pass). Only then does
     /// Auto pick Winograd F(4×4): its error stays within a few ulps of the summed terms (see its tests), but a train-mode
