@@ -35,10 +35,10 @@ internal partial struct F2x2
     /// <summary>
     /// Whether Auto picks F(2×2) over im2col + GEMM where the result feeds a gradient (the dispatcher keeps F(4×4) for
     /// inference). Measured (2-core Zen VM shared with other builds, load 2–6, 2 threads, pad 1, F.Conv2d medians of
-    /// 7–11 interleaved runs, ratio = im2col time / F(2×2) time, two sessions): N8 C64 56×56 K64 1.13 / 1.80, N2 C64
-    /// 128×128 K64 1.67 / 1.78, N64 C64 14×14 K128 1.49 / 1.32, N8 C128 28×28 K128 1.13 / 1.23, N8 C256 14×14 K256
-    /// 1.02 / 1.09, N2 C512 16×16 K512 1.14 / 1.06, N2 C256 14×14 K256 1.26; losses with 32 input channels (N64 C32
-    /// 28×28 K64 0.93 / 0.93, N8 C32 28×28 K32 0.96; its GEMMs' k is too short for the 2.25× saving to pay for the
+    /// 7–11 interleaved runs, ratio = im2col time / F(2×2) time, three sessions): N8 C64 56×56 K64 1.13 / 1.80 / 1.14,
+    /// N2 C64 128×128 K64 1.67 / 1.78 / 1.53, N64 C64 14×14 K128 1.49 / 1.32 / 1.45, N8 C128 28×28 K128 1.13 / 1.23 /
+    /// 1.16, N8 C256 14×14 K256 1.02 / 1.09 / 1.22, N2 C512 16×16 K512 1.14 / 1.06 / 1.12, N2 C256 14×14 K256 1.26; losses
+    /// with 32 input channels (N64 C32 28×28 K64 0.93 / 0.93 / 0.98, N8 C32 28×28 K32 0.96; the GEMMs' k is too short for the 2.25× saving to pay for the
     /// transforms) and break-even or losses at 256 output pixels or fewer (N1 C64 16×16 1.07, N1 C128 16×16 1.00,
     /// N1 C256 16×16 1.05, N1 C512 14×14 0.92). Hence ≥ 64 input channels per group and N·OutH·OutW ≥ 512, with
     /// F(4×4)'s reasoned guards (tiles at least half full, U at most 2²⁴ floats).
