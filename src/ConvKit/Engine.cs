@@ -12,6 +12,8 @@ public enum ConvAlgorithm
     Depthwise,
     /// <summary>Winograd F(4×4, 3×3) for 3×3, stride-1, dilation-1 layers; forcing it elsewhere falls back to the automatic choice.</summary>
     Winograd,
+    /// <summary>Winograd F(2×2, 3×3) for 3×3, stride-1, dilation-1 layers (coefficients 0, ±1, ±½: less rounding than F(4×4)); forcing it elsewhere falls back to the automatic choice.</summary>
+    Winograd2,
 }
 
 /// <summary>

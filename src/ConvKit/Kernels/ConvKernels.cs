@@ -11,23 +11,26 @@ internal static class ConvKernels
 {
     /// <summary>
     /// The algorithm for a geometry: the forced one when it applies, else depthwise for depthwise layers, else Winograd
-    /// where it wins and <paramref name="inference"/> holds, else im2col + GEMM.
+    /// where it wins (F(4×4) when <paramref name="inference"/> holds, F(2×2) otherwise), else im2col + GEMM.
     /// </summary>
     /// <param name="p">The convolution's geometry.</param>
     /// <param name="inference">
     /// True when the result feeds no gradient (no backward is recorded and this is not a backward pass). Only then does
-    /// Auto pick Winograd: its error stays within a few ulps of the summed terms (see its tests), but a train-mode batch
-    /// norm's backward amplifies that past PyTorch's own float32 error (measured: ResNet18's and FCN-ResNet18's stem
-    /// weight gradients 1.6e-3 and 10 % off torchvision's, against 1e-3 + 2× PyTorch's float32 error allowed), so
-    /// training keeps the direct im2col arithmetic, as oneDNN keeps direct convolution by default.
+    /// Auto pick Winograd F(4×4): its error stays within a few ulps of the summed terms (see its tests), but a train-mode
+    /// batch norm's backward amplifies that past PyTorch's own float32 error (measured: ResNet18's and FCN-ResNet18's stem
+    /// weight gradients 1.6e-3 and 10 % off torchvision's, against 1e-3 + 2× PyTorch's float32 error allowed). Training
+    /// (the forward and the data-gradient adjoint) uses F(2×2) instead where it wins (<see cref="F2x2.Wins"/>): its
+    /// coefficients are 0, ±1, ±½, so the summed terms are at most 4× the direct ones instead of ~10², and those golden
+    /// gradient tests pass with it even when it runs every 3×3 stride-1 convolution. Weight gradients stay on im2col.
     /// </param>
     public static ConvAlgorithm Choose(Conv2dParams p, bool inference = true) => Engine.Algorithm switch
     {
         ConvAlgorithm.Reference => ConvAlgorithm.Reference,
         ConvAlgorithm.Im2ColGemm => ConvAlgorithm.Im2ColGemm,
-        ConvAlgorithm.Winograd when WinogradConv.Applies(p) => ConvAlgorithm.Winograd,
+        ConvAlgorithm.Winograd or ConvAlgorithm.Winograd2 when WinogradConv.Applies(p) => Engine.Algorithm,
         _ => DepthwiseConv.Applies(p) ? ConvAlgorithm.Depthwise
-            : inference && WinogradConv.Wins(p) ? ConvAlgorithm.Winograd : ConvAlgorithm.Im2ColGemm,
+            : inference ? (F4x4.Wins(p) ? ConvAlgorithm.Winograd : ConvAlgorithm.Im2ColGemm)
+            : F2x2.Wins(p) ? ConvAlgorithm.Winograd2 : ConvAlgorithm.Im2ColGemm,
     };
 
     /// <summary>The forward followed by <paramref name="map"/> (fused into the GEMM's epilogue on the im2col path).</summary>
@@ -52,7 +55,8 @@ internal static class ConvKernels
         {
             case ConvAlgorithm.Reference: ReferenceConv.Forward(x, w, bias, y, p); break;
             case ConvAlgorithm.Depthwise: DepthwiseConv.Forward(x, w, bias, y, p); break;
-            case ConvAlgorithm.Winograd: WinogradConv.Forward(x, w, bias, y, p); break;
+            case ConvAlgorithm.Winograd: WinogradConv<F4x4>.Forward(x, w, bias, y, p); break;
+            case ConvAlgorithm.Winograd2: WinogradConv<F2x2>.Forward(x, w, bias, y, p); break;
             default: Im2ColGemmConv.Forward(x, w, bias, y, p); break;
         }
     }
@@ -65,7 +69,8 @@ internal static class ConvKernels
         {
             case ConvAlgorithm.Reference: ReferenceConv.Adjoint(y, w, bias, x, p); break;
             case ConvAlgorithm.Depthwise: DepthwiseConv.Adjoint(y, w, bias, x, p); break;
-            case ConvAlgorithm.Winograd: WinogradConv.Adjoint(y, w, bias, x, p, forced: Engine.Algorithm == ConvAlgorithm.Winograd); break;
+            case ConvAlgorithm.Winograd: WinogradConv<F4x4>.Adjoint(y, w, bias, x, p, forced: Engine.Algorithm == ConvAlgorithm.Winograd); break;
+            case ConvAlgorithm.Winograd2: WinogradConv<F2x2>.Adjoint(y, w, bias, x, p, forced: Engine.Algorithm == ConvAlgorithm.Winograd2); break;
             default: Im2ColGemmConv.Adjoint(y, w, bias, x, p); break;
         }
     }

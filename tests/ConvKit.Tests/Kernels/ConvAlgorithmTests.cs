@@ -77,15 +77,21 @@ public class ConvAlgorithmTests
             Assert.Equal(ConvAlgorithm.Reference, ConvKit.Kernels.ConvKernels.Choose(dw));
     }
 
-    /// <summary>Winograd is an inference algorithm in Auto: a result that feeds a gradient keeps the direct arithmetic.</summary>
+    /// <summary>
+    /// Winograd F(4×4) is an inference algorithm in Auto: a result that feeds a gradient takes F(2×2) (smaller rounding)
+    /// where that wins, else the direct arithmetic.
+    /// </summary>
     [Fact]
-    public void AutoPicksWinogradOnlyForInference()
+    public void AutoPicksWinogradF4OnlyForInference()
     {
         var big = new Conv2dParams { N = 1, CIn = 64, H = 56, W = 56, COut = 64, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 56, OutW = 56 };
         Assert.Equal(ConvAlgorithm.Winograd, ConvKit.Kernels.ConvKernels.Choose(big, inference: true));
-        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKit.Kernels.ConvKernels.Choose(big, inference: false));
+        Assert.Equal(ConvAlgorithm.Winograd2, ConvKit.Kernels.ConvKernels.Choose(big, inference: false));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKit.Kernels.ConvKernels.Choose(big with { CIn = 32 }, inference: false));
         using (Engine.Force(ConvAlgorithm.Winograd))
             Assert.Equal(ConvAlgorithm.Winograd, ConvKit.Kernels.ConvKernels.Choose(big, inference: false));
+        using (Engine.Force(ConvAlgorithm.Winograd2))
+            Assert.Equal(ConvAlgorithm.Winograd2, ConvKit.Kernels.ConvKernels.Choose(big, inference: true));
         bool inBackward = false;
         var x = TestUtil.Random(new Random(3), 1, 2, 4, 4).RequiresGrad_();
         var y = x * 2f;

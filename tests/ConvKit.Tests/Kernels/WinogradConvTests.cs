@@ -7,7 +7,8 @@ using Xunit.Abstractions;
 namespace ConvKit.Tests.Kernels;
 
 /// <summary>
-/// Winograd F(4×4, 3×3) against the double-precision reference, with a bound from first-order error analysis.
+/// Winograd F(4×4, 3×3) and F(2×2, 3×3) against the double-precision reference, with a bound from first-order error
+/// analysis, written for F(4×4) below; F(2×2) is the same with 4×4 patches and its own roundings (see <see cref="Variant.F2x2"/>).
 /// Winograd computes y[r, c] = Σ_ch Σ_ξ (Aᵀ)_rξ (G g Gᵀ)_ξ (Bᵀ d B)_ξ (A)_ξc; expanded, that is a sum of terms
 /// ±A·A·G·G·B·B·g·d over the whole 6×6 input patch d, most of which cancel exactly. Each float operation rounds by
 /// at most ε = 2⁻²⁴, and every expanded term passes through at most n roundings (≈ 6 in the filter transform incl.
@@ -28,64 +29,108 @@ public class WinogradConvTests(ITestOutputHelper output)
 {
     private const double Eps = 1.0 / (1 << 24);
 
-    private static readonly double[,] At = { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } };
-    private static readonly double[,] G =
+    /// <summary>
+    /// One Winograd variant as the tests see it: its matrices (for the magnitude m), the roundings an expanded term
+    /// passes through besides the CIn/g − 1 GEMM additions, the algorithm that forces it and its forward.
+    /// </summary>
+    internal sealed class Variant
     {
-        { 1 / 4.0, 0, 0 }, { -1 / 6.0, -1 / 6.0, -1 / 6.0 }, { -1 / 6.0, 1 / 6.0, -1 / 6.0 },
-        { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 1 / 24.0, -1 / 12.0, 1 / 6.0 }, { 0, 0, 1 },
-    };
-    private static readonly double[,] Bt =
-    {
-        { 4, 0, -5, 0, 1, 0 }, { 0, -4, -4, 1, 1, 0 }, { 0, 4, -4, -1, 1, 0 },
-        { 0, -2, -1, 2, 1, 0 }, { 0, 2, -1, -2, 1, 0 }, { 0, 4, 0, -5, 0, 1 },
-    };
+        public required string Name;
+        public required double[,] At, G, Bt;
+        public required int Roundings;
+        public required ConvAlgorithm Algorithm;
+        public required Action<float[], float[], float[], float[], Conv2dParams, int> Forward;
+        public int M => At.GetLength(0);
+        public int Alpha => Bt.GetLength(0);
 
-    /// <summary>amp[i, k, j] = Σ_ξ |Aᵀ_iξ| |G_ξk| |Bᵀ_ξj| (see the class summary).</summary>
-    private static readonly double[,,] Amp = BuildAmp();
+        /// <summary>amp[i, k, j] = Σ_ξ |Aᵀ_iξ| |G_ξk| |Bᵀ_ξj| (see the class summary).</summary>
+        public double[,,] Amp => _amp ??= BuildAmp();
+        private double[,,]? _amp;
 
-    private static double[,,] BuildAmp()
-    {
-        var a = new double[4, 3, 6];
-        for (int i = 0; i < 4; i++)
-        for (int k = 0; k < 3; k++)
-        for (int j = 0; j < 6; j++)
-        for (int xi = 0; xi < 6; xi++)
-            a[i, k, j] += Math.Abs(At[i, xi]) * Math.Abs(G[xi, k]) * Math.Abs(Bt[xi, j]);
-        return a;
+        private double[,,] BuildAmp()
+        {
+            var a = new double[M, 3, Alpha];
+            for (int i = 0; i < M; i++)
+            for (int k = 0; k < 3; k++)
+            for (int j = 0; j < Alpha; j++)
+            for (int xi = 0; xi < Alpha; xi++)
+                a[i, k, j] += Math.Abs(At[i, xi]) * Math.Abs(G[xi, k]) * Math.Abs(Bt[xi, j]);
+            return a;
+        }
+
+        /// <summary>Roundings an expanded term passes through in an output summing <paramref name="channels"/> channels.</summary>
+        public double Bound(int channels) => Roundings + channels;
+
+        public override string ToString() => Name;
+
+        public static readonly Variant F4x4 = new()
+        {
+            Name = "F(4x4,3x3)", Algorithm = ConvAlgorithm.Winograd, Roundings = 25,
+            Forward = (x, w, b, y, p, block) => WinogradConv<ConvKit.Kernels.Cpu.F4x4>.Forward(x, w, b, y, p, block),
+            At = new double[,] { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } },
+            G = new[,]
+            {
+                { 1 / 4.0, 0, 0 }, { -1 / 6.0, -1 / 6.0, -1 / 6.0 }, { -1 / 6.0, 1 / 6.0, -1 / 6.0 },
+                { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 1 / 24.0, -1 / 12.0, 1 / 6.0 }, { 0, 0, 1 },
+            },
+            Bt = new double[,]
+            {
+                { 4, 0, -5, 0, 1, 0 }, { 0, -4, -4, 1, 1, 0 }, { 0, 4, -4, -1, 1, 0 },
+                { 0, -2, -1, 2, 1, 0 }, { 0, 2, -1, -2, 1, 0 }, { 0, 4, 0, -5, 0, 1 },
+            },
+        };
+
+        /// <summary>
+        /// F(2×2, 3×3): the same analysis over 4×4 patches. Every coefficient is 0, ±1 or ±½ (exact), so the roundings
+        /// are the additions: 2 per pass of the filter transform ((g0 + g2) ± g1) and 4 in its two passes, 1 and 2 in
+        /// the input transform, 1 product, CIn/g − 1 GEMM additions, 2 and 4 in the output transform (m0 + m1 + m2,
+        /// m1 − m2 − m3), 1 bias add: n = 11 + CIn/g. amp is at most 2 (m ≤ 4 × the direct Σ|x||w| per 1-D factor pair).
+        /// </summary>
+        public static readonly Variant F2x2 = new()
+        {
+            Name = "F(2x2,3x3)", Algorithm = ConvAlgorithm.Winograd2, Roundings = 11,
+            Forward = (x, w, b, y, p, block) => WinogradConv<ConvKit.Kernels.Cpu.F2x2>.Forward(x, w, b, y, p, block),
+            At = new double[,] { { 1, 1, 1, 0 }, { 0, 1, -1, -1 } },
+            G = new[,] { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } },
+            Bt = new double[,] { { 1, 0, -1, 0 }, { 0, 1, 1, 0 }, { 0, -1, 1, 0 }, { 0, 1, 0, -1 } },
+        };
+
+        public static Variant Named(string name) => name == "F4x4" ? F4x4 : name == "F2x2" ? F2x2 : throw new ArgumentException(name);
     }
 
     /// <summary>The error-analysis magnitude m [N, COut, OutH, OutW] of a Winograd forward (see the class summary).</summary>
-    private static double[] WinogradMagnitude(float[] x, float[] w, float[] b, Conv2dParams p)
+    private static double[] WinogradMagnitude(Variant v, float[] x, float[] w, float[] b, Conv2dParams p)
     {
-        int cig = p.CInPerGroup, cog = p.COutPerGroup;
+        int cig = p.CInPerGroup, cog = p.COutPerGroup, tm = v.M, alpha = v.Alpha;
+        var amp = v.Amp;
         var m = new double[p.N * p.COut * p.OutPlane];
-        var d = new double[6, 6];
-        var s = new double[4, 3, 4, 3];
+        var d = new double[alpha, alpha];
+        var s = new double[tm, 3, tm, 3];
         for (int n = 0; n < p.N; n++)
         for (int g = 0; g < p.Groups; g++)
-        for (int oy = 0; oy < p.OutH; oy += 4)
-        for (int ox = 0; ox < p.OutW; ox += 4)
+        for (int oy = 0; oy < p.OutH; oy += tm)
+        for (int ox = 0; ox < p.OutW; ox += tm)
         for (int ci = 0; ci < cig; ci++)
         {
             int plane = (n * p.CIn + g * cig + ci) * p.InPlane;
-            for (int dh = 0; dh < 6; dh++)
-            for (int dw = 0; dw < 6; dw++)
+            for (int dh = 0; dh < alpha; dh++)
+            for (int dw = 0; dw < alpha; dw++)
             {
                 int ih = oy - p.PadTop + dh, iw = ox - p.PadLeft + dw;
                 d[dh, dw] = ih >= 0 && ih < p.H && iw >= 0 && iw < p.W ? Math.Abs(x[plane + ih * p.W + iw]) : 0;
             }
-            for (int r = 0; r < 4; r++) for (int kh = 0; kh < 3; kh++)
-            for (int c = 0; c < 4; c++) for (int kw = 0; kw < 3; kw++)
+            for (int r = 0; r < tm; r++) for (int kh = 0; kh < 3; kh++)
+            for (int c = 0; c < tm; c++) for (int kw = 0; kw < 3; kw++)
             {
                 double sum = 0;
-                for (int dh = 0; dh < 6; dh++)
-                for (int dw = 0; dw < 6; dw++)
-                    sum += Amp[r, kh, dh] * Amp[c, kw, dw] * d[dh, dw];
+                for (int dh = 0; dh < alpha; dh++)
+                for (int dw = 0; dw < alpha; dw++)
+                    sum += amp[r, kh, dh] * amp[c, kw, dw] * d[dh, dw];
                 s[r, kh, c, kw] = sum;
             }
             for (int co = g * cog; co < (g + 1) * cog; co++)
-            for (int r = 0; r < Math.Min(4, p.OutH - oy); r++)
-            for (int c = 0; c < Math.Min(4, p.OutW - ox); c++)
+            for (int r = 0; r < Math.Min(tm, p.OutH - oy); r++)
+            for (int c = 0; c < Math.Min(tm, p.OutW - ox); c++)
             {
                 double sum = 0;
                 for (int kh = 0; kh < 3; kh++)
@@ -121,9 +166,6 @@ public class WinogradConvTests(ITestOutputHelper output)
     private static double[] Abs(float[] a) => a.Select(v => (double)Math.Abs(v)).ToArray();
     private static double[] Wide(float[] a) => a.Select(v => (double)v).ToArray();
 
-    /// <summary>Roundings an expanded term passes through in a Winograd output summing <paramref name="channels"/> channels.</summary>
-    private static double WinogradBound(int channels) => 25 + channels;
-
     /// <summary>Largest |fast − exact| / (ε·m) over the outputs, failing when it exceeds <paramref name="bound"/>.</summary>
     private static double ErrorInEpsM(float[] fast, double[] exact, double[] magnitude, double bound, string what)
     {
@@ -138,7 +180,7 @@ public class WinogradConvTests(ITestOutputHelper output)
     }
 
     /// <summary>Winograd forward against the double reference for <paramref name="p"/>; returns the error in ε·m.</summary>
-    private static double CheckForward(Conv2dParams p, Random rng, int maxBlockTiles = int.MaxValue)
+    private static double CheckForward(Variant v, Conv2dParams p, Random rng, int maxBlockTiles = int.MaxValue)
     {
         var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
         var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
@@ -146,53 +188,62 @@ public class WinogradConvTests(ITestOutputHelper output)
         var y = new float[p.N * p.COut * p.OutPlane];
         var exact = new double[y.Length];
         Assert.True(WinogradConv.Applies(p));
-        WinogradConv.Forward(x, w, b, y, p, maxBlockTiles);
+        v.Forward(x, w, b, y, p, maxBlockTiles);
         ReferenceConv.Forward<double>(Wide(x), Wide(w), Wide(b), exact, p);
-        return ErrorInEpsM(y, exact, WinogradMagnitude(x, w, b, p), WinogradBound(p.CInPerGroup), $"winograd forward {p} bias={b.Length > 0}");
+        return ErrorInEpsM(y, exact, WinogradMagnitude(v, x, w, b, p), v.Bound(p.CInPerGroup), $"{v} forward {p} bias={b.Length > 0}");
     }
 
-    private double RandomForwards(int seed, int cases)
+    private double RandomForwards(Variant v, int seed, int cases)
     {
         var rng = new Random(seed);
         double worst = 0;
-        for (int i = 0; i < cases; i++) worst = Math.Max(worst, CheckForward(Next(rng, maxPad: 3), rng));
-        output.WriteLine($"worst error {worst:F2} ε·m over {cases} geometries (bound 25 + CIn/g)");
+        for (int i = 0; i < cases; i++) worst = Math.Max(worst, CheckForward(v, Next(rng, maxPad: 3), rng));
+        output.WriteLine($"{v}: worst error {worst:F2} ε·m over {cases} geometries (bound {v.Roundings} + CIn/g)");
         return worst;
     }
 
-    [Fact]
-    public void ForwardMatchesDoubleReferenceOnRandomGeometries() => RandomForwards(2015, 80);
+    [Theory]
+    [InlineData("F4x4")]
+    [InlineData("F2x2")]
+    public void ForwardMatchesDoubleReferenceOnRandomGeometries(string variant) => RandomForwards(Variant.Named(variant), 2015, 80);
 
-    [Fact]
-    public void PortablePathMatchesDoubleReference()
+    [Theory]
+    [InlineData("F4x4")]
+    [InlineData("F2x2")]
+    public void PortablePathMatchesDoubleReference(string variant)
     {
         bool saved = Gemm.ForceScalar;
         Gemm.ForceScalar = true;
-        try { RandomForwards(1606, 40); }
+        try { RandomForwards(Variant.Named(variant), 1606, 40); }
         finally { Gemm.ForceScalar = saved; }
     }
 
     /// <summary>Several tile blocks per call, a ragged last block, and images whose tiles straddle block edges.</summary>
-    [Fact]
-    public void ForwardMatchesAcrossTileBlocks()
+    [Theory]
+    [InlineData("F4x4")]
+    [InlineData("F2x2")]
+    public void ForwardMatchesAcrossTileBlocks(string variant)
     {
         var rng = new Random(5);
         var p = new Conv2dParams { N = 3, CIn = 10, H = 23, W = 17, COut = 6, KH = 3, KW = 3, PadTop = 1, PadLeft = 0, OutH = 23, OutW = 16, Groups = 2 };
         foreach (int block in new[] { 16, 48, 80 })
-            output.WriteLine($"block {block}: error {CheckForward(p, rng, block):F2} ε·m");
+            output.WriteLine($"block {block}: error {CheckForward(Variant.Named(variant), p, rng, block):F2} ε·m");
     }
 
-    [Fact]
-    public void AdjointThroughTheDispatcherMatchesReference()
+    [Theory]
+    [InlineData("F4x4")]
+    [InlineData("F2x2")]
+    public void AdjointThroughTheDispatcherMatchesReference(string variant)
     {
+        var v = Variant.Named(variant);
         var rng = new Random(77);
         double worst = 0;
-        using var _ = Engine.Force(ConvAlgorithm.Winograd);
+        using var _ = Engine.Force(v.Algorithm);
         for (int i = 0; i < 60; i++)
         {
             // Paddings up to 3 also cover the fallback (the flipped geometry needs padding ≤ 2).
             var p = Next(rng, maxPad: 3);
-            Assert.Equal(ConvAlgorithm.Winograd, ConvKernels.Choose(p));
+            Assert.Equal(v.Algorithm, ConvKernels.Choose(p));
             var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
             var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
             var b = rng.Next(2) == 0 ? Array.Empty<float>() : ConvGeometryGen.Data(rng, p.CIn);
@@ -202,8 +253,8 @@ public class WinogradConvTests(ITestOutputHelper output)
             ReferenceConv.Adjoint<double>(Wide(dy), Wide(w), Wide(b), exact, p);
             if (Im2ColGemmConv.FlippedForward(p) is { } flipped && WinogradConv.Applies(flipped))
             {
-                var m = WinogradMagnitude(dy, Im2ColGemmConv.FlipWeight(w, p), b, flipped);
-                worst = Math.Max(worst, ErrorInEpsM(dx, exact, m, WinogradBound(p.COutPerGroup), $"winograd adjoint {p}"));
+                var m = WinogradMagnitude(v, dy, Im2ColGemmConv.FlipWeight(w, p), b, flipped);
+                worst = Math.Max(worst, ErrorInEpsM(dx, exact, m, v.Bound(p.COutPerGroup), $"{v} adjoint {p}"));
             }
             else
             {
@@ -213,7 +264,7 @@ public class WinogradConvTests(ITestOutputHelper output)
                 ErrorInEpsM(dx, exact, m, 2 + 9 * p.COutPerGroup, $"im2col adjoint fallback {p}");
             }
         }
-        output.WriteLine($"worst adjoint error {worst:F2} ε·m");
+        output.WriteLine($"{v}: worst adjoint error {worst:F2} ε·m");
     }
 
     /// <summary>In Auto a C64 → K3 head runs Winograd forward, while its adjoint (a C3 → K64 forward) stays on im2col.</summary>
@@ -223,7 +274,7 @@ public class WinogradConvTests(ITestOutputHelper output)
         var rng = new Random(3);
         var p = new Conv2dParams { N = 1, CIn = 64, H = 32, W = 32, COut = 3, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 32, OutW = 32 };
         Assert.Equal(ConvAlgorithm.Winograd, ConvKernels.Choose(p));
-        Assert.False(WinogradConv.Wins(Im2ColGemmConv.FlippedForward(p)!));
+        Assert.False(F4x4.Wins(Im2ColGemmConv.FlippedForward(p)!));
         var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
         var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
         var dx = new float[p.N * p.CIn * p.InPlane];
@@ -233,6 +284,29 @@ public class WinogradConvTests(ITestOutputHelper output)
         ReferenceConv.Adjoint<double>(Wide(dy), Wide(w), default, exact, p);
         ReferenceConv.Adjoint<double>(Abs(dy), Abs(w), default, m, p);
         ErrorInEpsM(dx, exact, m, 9 * p.COutPerGroup, $"auto adjoint {p}");
+    }
+
+    /// <summary>
+    /// F(2×2) is forced-only for inference and Auto's choice for training layers with ≥ 64 input channels per group and
+    /// ≥ 512 output pixels (see F2x2.Wins); forcing it elsewhere falls back to the automatic choice.
+    /// </summary>
+    [Fact]
+    public void DispatcherPicksWinograd2ForBigTrainingLayers()
+    {
+        var big = new Conv2dParams { N = 8, CIn = 64, H = 56, W = 56, COut = 64, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 56, OutW = 56 };
+        Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(big, inference: false));
+        Assert.Equal(ConvAlgorithm.Winograd, ConvKernels.Choose(big, inference: true));
+        Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(big with { N = 2, CIn = 512, COut = 512, H = 16, W = 16, OutH = 16, OutW = 16 }, inference: false));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { CIn = 32 }, inference: false));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { N = 1, H = 16, W = 16, OutH = 16, OutW = 16 }, inference: false));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { StrideH = 2, StrideW = 2, OutH = 28, OutW = 28 }, inference: false));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { KH = 1, KW = 1, PadTop = 0, PadLeft = 0 }, inference: false));
+        Assert.Equal(ConvAlgorithm.Depthwise, ConvKernels.Choose(big with { Groups = 64 }, inference: false));
+        using (Engine.Force(ConvAlgorithm.Winograd2))
+        {
+            Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(big with { CIn = 2, COut = 2 }));
+            Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { DilationH = 2, DilationW = 2, PadTop = 2, PadLeft = 2 }, inference: false));
+        }
     }
 
     [Fact]

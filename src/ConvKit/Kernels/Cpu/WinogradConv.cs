@@ -1,46 +1,19 @@
 using System.Buffers;
 using System.Runtime.Intrinsics.X86;
-using static ConvKit.Kernels.Cpu.WinogradTransforms;
 
 namespace ConvKit.Kernels.Cpu;
 
-/// <summary>
-/// Winograd F(4×4, 3×3) convolution for 3×3, stride-1, dilation-1 layers (A. Lavin and S. Gray, "Fast Algorithms
-/// for Convolutional Neural Networks", CVPR 2016; points 0, ±1, ±2, ∞). Each 4×4 output tile is computed from a
-/// 6×6 input tile with 36 multiplies per channel pair instead of 144:
-///   weights  U = G g Gᵀ, laid out [36, COut/g, CIn/g] so each of the 36 positions ξ is a [K, C] matrix,
-///   inputs   V = Bᵀ d B over 6×6 tiles at stride 4 (zero outside the image), laid out [36, CIn/g, T],
-///   products M_ξ = U_ξ · V_ξ, 36 GEMMs [K, C]·[C, T] on the packed <see cref="Gemm"/>,
-///   outputs  Y = Aᵀ M A + bias, only the valid part of edge tiles written.
-/// T runs over the tiles of all images (so small planes still give wide GEMMs) in blocks of ≥ 48 tiles sized to keep
-/// V and M near cache. Tiles are taken in groups of up to 8 along a tile row, so a group's patches are 8×4
-/// transposes of contiguous input rows and its outputs of contiguous output rows. Each phase is one parallel loop
-/// (transforms over channels, the 36 GEMMs one per item, single-threaded inside), or, with enough blocks, each
-/// thread runs whole blocks and the phases inside run inline; either way nothing nests. The transforms
-/// run on 8 tiles at a time (<see cref="Lanes8"/>, AVX) or 4 (<see cref="Lanes4"/>, portable, also taken under
-/// <see cref="Gemm.ForceScalar"/>).
-/// When it wins: 4× fewer GEMM multiplies than im2col (36 instead of 144 per 4×4 tile and channel pair, minus edge
-/// waste), at the cost of transforms linear in C·T and K·T and a weight transform linear in K·C (U is 4× the weights);
-/// so it needs ≥ 8 input channels per group and N·OutH·OutW ≥ 256–512 (<see cref="Wins"/> gives the measurements).
-/// Float32 error is that of a sum over the whole 6×6 patch with coefficients up to ~10² (the points ±2 scaled by 8;
-/// WinogradConvTests derives and checks the bound); in practice ~1 ε of that magnitude.
-/// </summary>
-internal static unsafe class WinogradConv
+/// <summary>The geometry Winograd F(m×m, 3×3) applies to: 3×3, stride-1, dilation-1 layers.</summary>
+internal static class WinogradConv
 {
-    private const int Xi = 36;
-
-    /// <summary>
-    /// Floats of V + M per tile block (1 MiB, about one core's L2), subject to the 64-tile minimum. The transforms
-    /// touch 36 strided rows of V or M per group, so they slow down once those leave L2: on N64 C32 28×28 K64
-    /// (1 thread) the output transform took 10.8 ms with 8 MiB blocks, 9.5 ms with 1 MiB, with the GEMMs unchanged.
-    /// </summary>
-    private const long BlockBudget = 1L << 18;
-
     public static bool Applies(Conv2dParams p) =>
         p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 && p.DilationH == 1 && p.DilationW == 1;
+}
 
+internal partial struct F4x4
+{
     /// <summary>
-    /// Whether Auto picks Winograd over im2col + GEMM. Measured (2-core Zen VM, 2 threads, pad 1, F.Conv2d medians,
+    /// Whether Auto picks F(4×4) over im2col + GEMM. Measured (2-core Zen VM, 2 threads, pad 1, F.Conv2d medians,
     /// ratio = im2col time / Winograd time): large planes win 2–5× (N1 C64 128×128: 4–5×, N8 C64 56×56: 2.5×); down to
     /// 256 output pixels (N·OutH·OutW) layers up to 128×128 channels still win (N1 C64 16×16: 1.2×, N1 C128 16×16: 1.3–1.5×,
     /// N1 C128 20×20: 1.5×), while wider layers need ~512: their im2col GEMM is already efficient and Winograd's are
@@ -53,8 +26,66 @@ internal static unsafe class WinogradConv
     public static bool Wins(Conv2dParams p)
     {
         long pairs = (long)p.CInPerGroup * p.COutPerGroup, pixels = (long)p.N * p.OutPlane, minPixels = pairs <= 128 * 128 ? 256 : 512;
-        return Applies(p) && p.CInPerGroup >= 8 && pixels >= minPixels && pixels * 2 >= 16 * Tiles(p) && Xi * pairs <= 1 << 24;
+        return WinogradConv<F4x4>.Applies(p) && p.CInPerGroup >= 8 && pixels >= minPixels && WinogradConv<F4x4>.HalfFull(p) && 36 * pairs <= 1 << 24;
     }
+}
+
+internal partial struct F2x2
+{
+    /// <summary>
+    /// Whether Auto picks F(2×2) over im2col + GEMM where the result feeds a gradient (the dispatcher keeps F(4×4) for
+    /// inference). Measured (2-core Zen VM shared with other builds, load 2–6, 2 threads, pad 1, F.Conv2d medians of
+    /// 7–11 interleaved runs, ratio = im2col time / F(2×2) time, three sessions): N8 C64 56×56 K64 1.13 / 1.80 / 1.14,
+    /// N2 C64 128×128 K64 1.67 / 1.78 / 1.53, N64 C64 14×14 K128 1.49 / 1.32 / 1.45, N8 C128 28×28 K128 1.13 / 1.23 /
+    /// 1.16, N8 C256 14×14 K256 1.02 / 1.09 / 1.22, N2 C512 16×16 K512 1.14 / 1.06 / 1.12, N2 C256 14×14 K256 1.26; losses
+    /// with 32 input channels (N64 C32 28×28 K64 0.93 / 0.93 / 0.98, N8 C32 28×28 K32 0.96; the GEMMs' k is too short for the 2.25× saving to pay for the
+    /// transforms) and break-even or losses at 256 output pixels or fewer (N1 C64 16×16 1.07, N1 C128 16×16 1.00,
+    /// N1 C256 16×16 1.05, N1 C512 14×14 0.92). Hence ≥ 64 input channels per group and N·OutH·OutW ≥ 512, with
+    /// F(4×4)'s reasoned guards (tiles at least half full, U at most 2²⁴ floats).
+    /// </summary>
+    public static bool Wins(Conv2dParams p) =>
+        WinogradConv<F2x2>.Applies(p) && p.CInPerGroup >= 64 && (long)p.N * p.OutPlane >= 512 && WinogradConv<F2x2>.HalfFull(p)
+        && 16L * p.CInPerGroup * p.COutPerGroup <= 1 << 24;
+}
+
+/// <summary>
+/// Winograd F(m×m, 3×3) convolution for 3×3, stride-1, dilation-1 layers (A. Lavin and S. Gray, "Fast Algorithms
+/// for Convolutional Neural Networks", CVPR 2016), for the variants <see cref="F4x4"/> (points 0, ±1, ±2, ∞: each
+/// 4×4 output tile from a 6×6 input tile with 36 multiplies per channel pair instead of 144) and <see cref="F2x2"/>
+/// (points 0, ±1, ∞: each 2×2 tile from a 4×4 one with 16 instead of 36). With α = m + 2:
+///   weights  U = G g Gᵀ, laid out [α², COut/g, CIn/g] so each of the α² positions ξ is a [K, C] matrix,
+///   inputs   V = Bᵀ d B over α×α tiles at stride m (zero outside the image), laid out [α², CIn/g, T],
+///   products M_ξ = U_ξ · V_ξ, α² GEMMs [K, C]·[C, T] on the packed <see cref="Gemm"/>,
+///   outputs  Y = Aᵀ M A + bias, only the valid part of edge tiles written.
+/// T runs over the tiles of all images (so small planes still give wide GEMMs) in blocks of ≥ 48 tiles sized to keep
+/// V and M near cache. Tiles are taken in groups of up to 8 along a tile row, so a group's patches are transposes
+/// (F4×4: 8×4; F2×2: even/odd splits) of contiguous input rows and its outputs of contiguous output rows. Each phase
+/// is one parallel loop (transforms over channels, the α² GEMMs one per item, single-threaded inside), or, with
+/// enough blocks, each thread runs whole blocks and the phases inside run inline; either way nothing nests. The
+/// transforms run on 8 tiles at a time (<see cref="Lanes8"/>, AVX) or 4 (<see cref="Lanes4"/>, portable, also taken
+/// under <see cref="Gemm.ForceScalar"/>).
+/// When F(4×4) wins: 4× fewer GEMM multiplies than im2col (36 instead of 144 per 4×4 tile and channel pair, minus edge
+/// waste), at the cost of transforms linear in C·T and K·T and a weight transform linear in K·C (U is 4× the weights);
+/// so it needs ≥ 8 input channels per group and N·OutH·OutW ≥ 256–512 (<see cref="F4x4.Wins"/> gives the
+/// measurements). F(2×2) saves only 2.25× and its transforms cost more per output (<see cref="F2x2.Wins"/>).
+/// Float32 error is that of a sum over the whole α×α patch with coefficients up to ~10² for F(4×4) (the points ±2
+/// scaled by 8) and up to 4 for F(2×2) (WinogradConvTests derives and checks the bounds); in practice ~1 ε of that magnitude.
+/// </summary>
+internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
+{
+    private static int Xi => TTile.Alpha * TTile.Alpha;
+
+    /// <summary>
+    /// Floats of V + M per tile block (1 MiB, about one core's L2), subject to the 64-tile minimum. The transforms
+    /// touch 36 strided rows of V or M per group, so they slow down once those leave L2: on N64 C32 28×28 K64
+    /// (1 thread) the output transform took 10.8 ms with 8 MiB blocks, 9.5 ms with 1 MiB, with the GEMMs unchanged.
+    /// </summary>
+    private const long BlockBudget = 1L << 18;
+
+    public static bool Applies(Conv2dParams p) => WinogradConv.Applies(p);
+
+    /// <summary>Whether the m×m tiles are at least half full of outputs (very thin planes are mostly tile padding).</summary>
+    public static bool HalfFull(Conv2dParams p) => (long)p.N * p.OutPlane * 2 >= (long)TTile.M * TTile.M * Tiles(p);
 
     /// <summary>
     /// x [N, CIn, H, W] = convᵀ(y [N, COut, OutH, OutW]) + bias [CIn]: for stride 1 this is a forward 3×3 convolution
@@ -64,14 +95,16 @@ internal static unsafe class WinogradConv
     /// </summary>
     public static void Adjoint(ReadOnlySpan<float> y, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> x, Conv2dParams p, bool forced)
     {
-        if (Im2ColGemmConv.FlippedForward(p) is { } flipped && (forced ? Applies(flipped) : Wins(flipped)))
+        if (Im2ColGemmConv.FlippedForward(p) is { } flipped && (forced ? Applies(flipped) : TTile.Wins(flipped)))
             Forward(y, Im2ColGemmConv.FlipWeight(w, p), bias, x, flipped);
         else
             Im2ColGemmConv.Adjoint(y, w, bias, x, p);
     }
 
-    /// <summary>Output tiles per group: N · ⌈OutH/4⌉ · ⌈OutW/4⌉.</summary>
-    public static long Tiles(Conv2dParams p) => (long)p.N * ((p.OutH + 3) / 4) * ((p.OutW + 3) / 4);
+    /// <summary>Output tiles per group: N · ⌈OutH/m⌉ · ⌈OutW/m⌉.</summary>
+    public static long Tiles(Conv2dParams p) => (long)p.N * TileCount(p.OutH) * TileCount(p.OutW);
+
+    private static int TileCount(int outSize) => (outSize + TTile.M - 1) / TTile.M;
 
     /// <summary>y [N, COut, OutH, OutW] = conv(x [N, CIn, H, W], w [COut, CIn/g, 3, 3]) + bias [COut] (or none).</summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p) =>
@@ -97,8 +130,8 @@ internal static unsafe class WinogradConv
 
     /// <summary>
     /// Walks a block's tiles as runs along one tile row (tiles [Tw0, Tw1) of row Th of image N, whose first tile is
-    /// column Col of V and M). Within a run, groups of Count tiles have their 6×6 patches side by side in the input
-    /// rows and their 4×4 outputs side by side in the output rows.
+    /// column Col of V and M). Within a run, groups of Count tiles have their α×α patches side by side in the input
+    /// rows and their m×m outputs side by side in the output rows.
     /// </summary>
     private struct Runs(Plan pl, int t0, int count)
     {
@@ -123,7 +156,7 @@ internal static unsafe class WinogradConv
     private static void Run<TV>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles)
         where TV : unmanaged, ILanes<TV>
     {
-        int cig = p.CInPerGroup, cog = p.COutPerGroup, tilesW = (p.OutW + 3) / 4, threads = Parallelism.Threads;
+        int cig = p.CInPerGroup, cog = p.COutPerGroup, tilesW = TileCount(p.OutW), threads = Parallelism.Threads;
         int tiles = (int)Tiles(p);
         // Blocks of at most the budget (at least 64 tiles, so the GEMMs stay efficient), split further into ≥ 4 per
         // thread where that leaves ≥ 48 tiles each, so whole blocks can be shared out evenly.
@@ -135,7 +168,7 @@ internal static unsafe class WinogradConv
         {
             // Rows of V and M have room for one more lane group (a short group at a row end is stored whole) and
             // are a whole number of lane vectors, so the transforms step through them in TV units.
-            P = p, Cig = cig, Cog = cog, TilesW = tilesW, TilesPerImage = tilesW * ((p.OutH + 3) / 4), Tb = tb,
+            P = p, Cig = cig, Cog = cog, TilesW = tilesW, TilesPerImage = tilesW * TileCount(p.OutH), Tb = tb,
             Ld = (tb + TV.Count - 1) / TV.Count * TV.Count + TV.Count, Ldu = (cig + TV.Count - 1) / TV.Count * TV.Count,
         };
         (plan.UXi, plan.VXi, plan.MXi) = (XiStride((long)cog * plan.Ldu), XiStride((long)cig * plan.Ld), XiStride((long)cog * plan.Ld));
@@ -163,15 +196,15 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>
-    /// A distance between the 36 ξ matrices of at least <paramref name="floats"/> that is one cache line more than a
-    /// multiple of 4 KiB. Each transform group touches the same offset in all 36 matrices; at a multiple of 4 KiB (or
+    /// A distance between the α² ξ matrices of at least <paramref name="floats"/> that is one cache line more than a
+    /// multiple of 4 KiB. Each transform group touches the same offset in all α² matrices; at a multiple of 4 KiB (or
     /// of 2 KiB, ...) those lines share one or two L1 sets and evict each other. Interleaved A/B on the loaded 2-core
     /// VM: the N1 C256 14×14 K256 weight transform (1 thread) 2.5–2.7 ms without the padding, 1.8–2.3 ms with it;
     /// whole N2 C64 128×128 K64 calls (2 threads) 20.6–21.2 ms without, 9.4–14.6 ms with.
     /// </summary>
     private static long XiStride(long floats) => (floats + 1023) / 1024 * 1024 + 16;
 
-    /// <summary>Tiles [b·Tb, (b + 1)·Tb) of group g: input transform, the 36 GEMMs and the output transform, with pooled V and M.</summary>
+    /// <summary>Tiles [b·Tb, (b + 1)·Tb) of group g: input transform, the α² GEMMs and the output transform, with pooled V and M.</summary>
     private static void RunBlock<TV>(Plan pl, int g, int b) where TV : unmanaged, ILanes<TV>
     {
         int t0 = b * pl.Tb, count = Math.Min(pl.Tb, (int)Tiles(pl.P) - t0);
@@ -200,7 +233,7 @@ internal static unsafe class WinogradConv
         Parallelism.For(pl.Cog, k =>
         {
             TV* src = stackalloc TV[9];
-            TV* tmp = stackalloc TV[18];
+            TV* tmp = stackalloc TV[3 * TTile.Alpha];
             float* sf = (float*)src;
             float* filters = pl.Wt + (long)(g * pl.Cog + k) * pl.Cig * 9;
             for (int c0 = 0; c0 < pl.Cig; c0 += lanes)
@@ -210,13 +243,13 @@ internal static unsafe class WinogradConv
                 for (int l = 0; l < valid; l++)
                 for (int tap = 0; tap < 9; tap++)
                     sf[tap * lanes + l] = filters[(c0 + l) * 9 + tap];
-                Sandwich<TV, FilterG>(src, 1, tmp, (TV*)(pl.U + (long)k * pl.Ldu + c0), (nint)(pl.UXi / lanes));
+                TTile.Filter(src, tmp, (TV*)(pl.U + (long)k * pl.Ldu + c0), (nint)(pl.UXi / lanes));
             }
         });
     }
 
     /// <summary>
-    /// V[ξ, c, t − t0] = (Bᵀ d B)[ξ] for the 6×6 input patch d of tile t, lanes over the tiles of a group. The six input
+    /// V[ξ, c, t − t0] = (Bᵀ d B)[ξ] for the α×α input patch d of tile t, lanes over the tiles of a group. The α input
     /// rows of a run are first copied zero-padded into a row buffer, so every group loads whole vectors. One item per
     /// channel walks its groups in column order, so the tail of a short group's whole-vector store is overwritten by
     /// the next group (or lands in the spare columns at the end of the row).
@@ -224,24 +257,24 @@ internal static unsafe class WinogradConv
     private static void TransformInputs<TV>(Plan pl, int g, int t0, int count, float* v) where TV : unmanaged, ILanes<TV>
     {
         var p = pl.P;
-        int lanes = TV.Count, rowLen = 4 * pl.TilesW + 4 * lanes + 4;
+        int lanes = TV.Count, m = TTile.M, alpha = TTile.Alpha, rowLen = m * pl.TilesW + m * lanes + alpha;
         nint vs = (nint)v;
         Parallelism.For(pl.Cig, c =>
         {
             TV* src = stackalloc TV[Xi];
             TV* tmp = stackalloc TV[Xi];
-            var rowArray = ArrayPool<float>.Shared.Rent(6 * rowLen);
+            var rowArray = ArrayPool<float>.Shared.Rent(alpha * rowLen);
             fixed (float* rows = rowArray)
             {
                 var runs = new Runs(pl, t0, count);
                 while (runs.Next())
                 {
                     float* plane = pl.X + ((long)runs.N * p.CIn + g * pl.Cig + c) * p.InPlane;
-                    for (int i = 0; i < 6; i++) PadRow(plane, p, runs.Th * 4 - p.PadTop + i, new Span<float>(rows + i * rowLen, rowLen));
+                    for (int i = 0; i < alpha; i++) PadRow(plane, p, runs.Th * m - p.PadTop + i, new Span<float>(rows + i * rowLen, rowLen));
                     for (int tw = runs.Tw0; tw < runs.Tw1; tw += lanes)
                     {
-                        for (int i = 0; i < 6; i++) TV.LoadStride4(rows + i * rowLen + tw * 4, src + i * 6);
-                        Sandwich<TV, InputBt>(src, 1, tmp, (TV*)((float*)vs + (long)c * pl.Ld + runs.Col + tw - runs.Tw0), (nint)(pl.VXi / lanes));
+                        for (int i = 0; i < alpha; i++) TTile.LoadPatchRow(rows + i * rowLen + tw * m, src + i * alpha);
+                        TTile.Input(src, tmp, (TV*)((float*)vs + (long)c * pl.Ld + runs.Col + tw - runs.Tw0), (nint)(pl.VXi / lanes));
                     }
                 }
             }
@@ -267,21 +300,21 @@ internal static unsafe class WinogradConv
     }
 
     /// <summary>
-    /// y tiles = Aᵀ M A + bias for output channel k of the group, lanes over the tiles of a group. A run's four output
+    /// y tiles = Aᵀ M A + bias for output channel k of the group, lanes over the tiles of a group. A run's m output
     /// rows are assembled in a row buffer with whole-vector stores, then their valid part is copied out.
     /// </summary>
     private static void TransformOutputs<TV>(Plan pl, int g, int t0, int count, float* m) where TV : unmanaged, ILanes<TV>
     {
         var p = pl.P;
-        int lanes = TV.Count, rowLen = 4 * pl.TilesW + 4 * lanes;
+        int lanes = TV.Count, mt = TTile.M, rowLen = mt * pl.TilesW + mt * lanes;
         nint ms = (nint)m;
         Parallelism.For(pl.Cog, k =>
         {
             int co = g * pl.Cog + k;
             var bias = TV.Broadcast(pl.Bias == null ? 0f : pl.Bias[co]);
-            TV* tmp = stackalloc TV[24];
-            TV* dst = stackalloc TV[16];
-            var rowArray = ArrayPool<float>.Shared.Rent(4 * rowLen);
+            TV* tmp = stackalloc TV[mt * TTile.Alpha];
+            TV* dst = stackalloc TV[mt * mt];
+            var rowArray = ArrayPool<float>.Shared.Rent(mt * rowLen);
             fixed (float* rows = rowArray)
             {
                 var runs = new Runs(pl, t0, count);
@@ -290,13 +323,13 @@ internal static unsafe class WinogradConv
                     for (int tw = runs.Tw0; tw < runs.Tw1; tw += lanes)
                     {
                         float* mk = (float*)ms + (long)k * pl.Ld + runs.Col + tw - runs.Tw0;
-                        Sandwich<TV, OutputAt>((TV*)mk, (nint)(pl.MXi / lanes), tmp, dst, 1);
-                        for (int e = 0; e < 16; e++) dst[e] = dst[e] + bias;
-                        for (int r = 0; r < 4; r++) TV.StoreStride4(dst + r * 4, rows + r * rowLen + tw * 4);
+                        TTile.Output((TV*)mk, (nint)(pl.MXi / lanes), tmp, dst);
+                        for (int e = 0; e < mt * mt; e++) dst[e] = dst[e] + bias;
+                        for (int r = 0; r < mt; r++) TTile.StoreTileRow(dst + r * mt, rows + r * rowLen + tw * mt);
                     }
-                    int oy = runs.Th * 4, x0 = runs.Tw0 * 4, width = Math.Min(runs.Tw1 * 4, p.OutW) - x0;
+                    int oy = runs.Th * mt, x0 = runs.Tw0 * mt, width = Math.Min(runs.Tw1 * mt, p.OutW) - x0;
                     float* outp = pl.Y + ((long)runs.N * p.COut + co) * p.OutPlane + (long)oy * p.OutW + x0;
-                    for (int r = 0; r < Math.Min(4, p.OutH - oy); r++)
+                    for (int r = 0; r < Math.Min(mt, p.OutH - oy); r++)
                         new ReadOnlySpan<float>(rows + r * rowLen + x0, width).CopyTo(new Span<float>(outp + (long)r * p.OutW, width));
                 }
             }

@@ -21,6 +21,12 @@ internal unsafe interface ILanes<TSelf> where TSelf : unmanaged, ILanes<TSelf>
 
     /// <summary>The inverse for 4-wide output tiles: row[4l + j] = cols[j][l], j &lt; 4; writes row[0 .. 4·Count).</summary>
     static abstract void StoreStride4(TSelf* cols, float* row);
+
+    /// <summary>The 4 columns of Count side-by-side 4×4 tiles at stride 2: cols[j][l] = row[2l + j]; reads row[0 .. 2·Count + 2).</summary>
+    static abstract void LoadStride2(float* row, TSelf* cols);
+
+    /// <summary>The inverse for 2-wide output tiles: row[2l + j] = cols[j][l], j &lt; 2; writes row[0 .. 2·Count).</summary>
+    static abstract void StoreStride2(TSelf* cols, float* row);
     static abstract TSelf operator +(TSelf a, TSelf b);
     static abstract TSelf operator -(TSelf a, TSelf b);
     static abstract TSelf operator *(TSelf a, float s);
@@ -66,6 +72,32 @@ internal readonly unsafe struct Lanes8(Vector256<float> v) : ILanes<Lanes8>
         Avx.Store(row + 16, Avx.Permute2x128(b0, b1, 0x31));
         Avx.Store(row + 24, Avx.Permute2x128(b2, b3, 0x31));
     }
+
+    // Stride 2 is an even/odd split: with the 128-bit halves regrouped, one shuffle picks the even (or odd) elements
+    // of 16 consecutive floats in order; storing interleaves two registers back.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadStride2(float* row, Lanes8* cols)
+    {
+        Deinterleave(row, out cols[0], out cols[1]);
+        Deinterleave(row + 2, out cols[2], out cols[3]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Deinterleave(float* r, out Lanes8 even, out Lanes8 odd)
+    {
+        Vector256<float> a0 = Avx.LoadVector256(r), a1 = Avx.LoadVector256(r + 8);
+        Vector256<float> b0 = Avx.Permute2x128(a0, a1, 0x20), b1 = Avx.Permute2x128(a0, a1, 0x31);
+        even = new(Avx.Shuffle(b0, b1, 0x88));
+        odd = new(Avx.Shuffle(b0, b1, 0xDD));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreStride2(Lanes8* cols, float* row)
+    {
+        Vector256<float> lo = Avx.UnpackLow(cols[0]._v, cols[1]._v), hi = Avx.UnpackHigh(cols[0]._v, cols[1]._v);
+        Avx.Store(row, Avx.Permute2x128(lo, hi, 0x20));
+        Avx.Store(row + 8, Avx.Permute2x128(lo, hi, 0x31));
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(float* p) => _v.Store(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator +(Lanes8 a, Lanes8 b) => new(a._v + b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator -(Lanes8 a, Lanes8 b) => new(a._v - b._v);
@@ -80,16 +112,21 @@ internal readonly unsafe struct Lanes4(Vector128<float> v) : ILanes<Lanes4>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes4 Broadcast(float s) => new(Vector128.Create(s));
 
     // The portable path favours plainness over speed: element by element.
-    public static void LoadStride4(float* row, Lanes4* cols)
+    public static void LoadStride4(float* row, Lanes4* cols) => Gather(row, cols, 4, 6);
+    public static void StoreStride4(Lanes4* cols, float* row) => Scatter(cols, row, 4);
+    public static void LoadStride2(float* row, Lanes4* cols) => Gather(row, cols, 2, 4);
+    public static void StoreStride2(Lanes4* cols, float* row) => Scatter(cols, row, 2);
+
+    private static void Gather(float* row, Lanes4* cols, int stride, int columns)
     {
-        for (int j = 0; j < 6; j++) cols[j] = new(Vector128.Create(row[j], row[4 + j], row[8 + j], row[12 + j]));
+        for (int j = 0; j < columns; j++) cols[j] = new(Vector128.Create(row[j], row[stride + j], row[2 * stride + j], row[3 * stride + j]));
     }
 
-    public static void StoreStride4(Lanes4* cols, float* row)
+    private static void Scatter(Lanes4* cols, float* row, int stride)
     {
-        for (int j = 0; j < 4; j++)
+        for (int j = 0; j < stride; j++)
         for (int l = 0; l < 4; l++)
-            row[4 * l + j] = cols[j]._v.GetElement(l);
+            row[stride * l + j] = cols[j]._v.GetElement(l);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(float* p) => _v.Store(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes4 operator +(Lanes4 a, Lanes4 b) => new(a._v + b._v);
@@ -106,9 +143,10 @@ internal unsafe interface ITransform1D
 }
 
 /// <summary>
-/// The F(4×4, 3×3) matrices of Lavin &amp; Gray (2015) for the points 0, ±1, ±2, ∞, as straight-line code:
-/// Bᵀ (input, 6→6), G (filter, 3→6) and Aᵀ (output, 6→4). <see cref="Sandwich"/> applies one to the
-/// columns and then the rows of a square tile, i.e. computes M · t · Mᵀ.
+/// The Winograd matrices of Lavin &amp; Gray (2015) as straight-line code: for F(4×4, 3×3) (points 0, ±1, ±2, ∞)
+/// Bᵀ (input, 6→6), G (filter, 3→6) and Aᵀ (output, 6→4); for F(2×2, 3×3) (points 0, ±1, ∞) the same three with
+/// 4→4, 3→4 and 4→2. <see cref="Sandwich"/> applies one to the columns and then the rows of a square tile, i.e.
+/// computes M · t · Mᵀ.
 /// </summary>
 internal static unsafe class WinogradTransforms
 {
@@ -164,6 +202,52 @@ internal static unsafe class WinogradTransforms
         }
     }
 
+    /// <summary>F(2×2, 3×3) Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].</summary>
+    internal struct InputBt2 : ITransform1D
+    {
+        public static int In => 4;
+        public static int Out => 4;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Apply<TV>(TV* s, nint ss, TV* d, nint ds) where TV : unmanaged, ILanes<TV>
+        {
+            TV x1 = s[ss], x2 = s[2 * ss];
+            d[0] = s[0] - x2;
+            d[ds] = x1 + x2;
+            d[2 * ds] = x2 - x1;
+            d[3 * ds] = x1 - s[3 * ss];
+        }
+    }
+
+    /// <summary>F(2×2, 3×3) G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].</summary>
+    internal struct FilterG2 : ITransform1D
+    {
+        public static int In => 3;
+        public static int Out => 4;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Apply<TV>(TV* s, nint ss, TV* d, nint ds) where TV : unmanaged, ILanes<TV>
+        {
+            TV g0 = s[0], g1 = s[ss], g2 = s[2 * ss], even = g0 + g2;
+            d[0] = g0;
+            d[ds] = (even + g1) * 0.5f;
+            d[2 * ds] = (even - g1) * 0.5f;
+            d[3 * ds] = g2;
+        }
+    }
+
+    /// <summary>F(2×2, 3×3) Aᵀ = [1 1 1 0; 0 1 −1 −1].</summary>
+    internal struct OutputAt2 : ITransform1D
+    {
+        public static int In => 4;
+        public static int Out => 2;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Apply<TV>(TV* s, nint ss, TV* d, nint ds) where TV : unmanaged, ILanes<TV>
+        {
+            TV m1 = s[ss], m2 = s[2 * ss];
+            d[0] = s[0] + m1 + m2;
+            d[ds] = m1 - m2 - s[3 * ss];
+        }
+    }
+
     /// <summary>
     /// dst [Out, Out] = M · src [In, In] · Mᵀ through tmp [Out, In], all row-major; element e of src is src[e · ss] and of
     /// dst is dst[e · ds], so the phases read and write their workspaces in place instead of through a staging copy.
@@ -175,4 +259,60 @@ internal static unsafe class WinogradTransforms
         for (int j = 0; j < n; j++) TM.Apply(src + j * ss, n * ss, tmp + j, n);
         for (int i = 0; i < m; i++) TM.Apply(tmp + i * n, 1, dst + i * m * ds, ds);
     }
+}
+
+/// <summary>
+/// One Winograd F(m×m, 3×3) variant: its tile geometry (m×m outputs from α×α = (m + 2)×(m + 2) inputs at stride m),
+/// its three transforms and how lane groups of tiles are read from and written to rows. <see cref="WinogradConv{TTile}"/>
+/// is written once against this and instantiated for <see cref="F4x4"/> and <see cref="F2x2"/>.
+/// </summary>
+internal unsafe interface IWinogradTile
+{
+    /// <summary>Output tile side m.</summary>
+    static abstract int M { get; }
+
+    /// <summary>Input tile side α = m + 2; α² GEMMs per call.</summary>
+    static abstract int Alpha { get; }
+
+    /// <summary>The α columns of TV.Count side-by-side input patches at stride m; reads row[0 .. m·Count + α).</summary>
+    static abstract void LoadPatchRow<TV>(float* row, TV* cols) where TV : unmanaged, ILanes<TV>;
+
+    /// <summary>The inverse for output tiles: row[m·l + j] = cols[j][l]; writes row[0 .. m·Count).</summary>
+    static abstract void StoreTileRow<TV>(TV* cols, float* row) where TV : unmanaged, ILanes<TV>;
+
+    /// <summary>dst = G g Gᵀ for a 3×3 filter src, dst element e at dst[e · ds]; tmp holds 3α lanes.</summary>
+    static abstract void Filter<TV>(TV* src, TV* tmp, TV* dst, nint ds) where TV : unmanaged, ILanes<TV>;
+
+    /// <summary>dst = Bᵀ d B for an α×α patch src, dst element e at dst[e · ds]; tmp holds α² lanes.</summary>
+    static abstract void Input<TV>(TV* src, TV* tmp, TV* dst, nint ds) where TV : unmanaged, ILanes<TV>;
+
+    /// <summary>dst [m, m] = Aᵀ M A for M element e at src[e · ss]; tmp holds mα lanes.</summary>
+    static abstract void Output<TV>(TV* src, nint ss, TV* tmp, TV* dst) where TV : unmanaged, ILanes<TV>;
+
+    /// <summary>Whether Auto picks this variant over im2col + GEMM for a geometry (the measurements are at each implementation).</summary>
+    static abstract bool Wins(Conv2dParams p);
+}
+
+/// <summary>Winograd F(4×4, 3×3): 36 multiplies per 4×4 output tile and channel pair instead of 144.</summary>
+internal unsafe partial struct F4x4 : IWinogradTile
+{
+    public static int M => 4;
+    public static int Alpha => 6;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void LoadPatchRow<TV>(float* row, TV* cols) where TV : unmanaged, ILanes<TV> => TV.LoadStride4(row, cols);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreTileRow<TV>(TV* cols, float* row) where TV : unmanaged, ILanes<TV> => TV.StoreStride4(cols, row);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Filter<TV>(TV* src, TV* tmp, TV* dst, nint ds) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.FilterG>(src, 1, tmp, dst, ds);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Input<TV>(TV* src, TV* tmp, TV* dst, nint ds) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.InputBt>(src, 1, tmp, dst, ds);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Output<TV>(TV* src, nint ss, TV* tmp, TV* dst) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.OutputAt>(src, ss, tmp, dst, 1);
+}
+
+/// <summary>Winograd F(2×2, 3×3): 16 multiplies per 2×2 output tile and channel pair instead of 36; coefficients 0, ±1, ±½ only.</summary>
+internal unsafe partial struct F2x2 : IWinogradTile
+{
+    public static int M => 2;
+    public static int Alpha => 4;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void LoadPatchRow<TV>(float* row, TV* cols) where TV : unmanaged, ILanes<TV> => TV.LoadStride2(row, cols);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreTileRow<TV>(TV* cols, float* row) where TV : unmanaged, ILanes<TV> => TV.StoreStride2(cols, row);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Filter<TV>(TV* src, TV* tmp, TV* dst, nint ds) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.FilterG2>(src, 1, tmp, dst, ds);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Input<TV>(TV* src, TV* tmp, TV* dst, nint ds) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.InputBt2>(src, 1, tmp, dst, ds);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Output<TV>(TV* src, nint ss, TV* tmp, TV* dst) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.OutputAt2>(src, ss, tmp, dst, 1);
 }
