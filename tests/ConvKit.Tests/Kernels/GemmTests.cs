@@ -5,9 +5,10 @@ namespace ConvKit.Tests.Kernels;
 
 /// Checks <see cref="Gemm.Sgemm(bool, bool, int, int, int, float[], int, int, float[], int, int, float[], int, int, bool, int)"/>
 /// against a naive double-precision triple loop.
-// Gemm.ForceScalar is a process-wide static. xUnit runs the tests of one class sequentially,
-// and every test here restores it in a finally; another class running concurrently would at
-// worst take the (equally correct) portable path for a while.
+// Gemm.ForceScalar is a process-wide static: every test here restores it in a finally, and the
+// classes that flip it or compare bit for bit share one xUnit collection (ForceScalarCollection),
+// so they never run at the same time.
+[Collection(ForceScalarCollection.Name)]
 public class GemmTests
 {
     private static readonly int[] OddSizes = { 1, 5, 7, 17, 33, 65, 100 };

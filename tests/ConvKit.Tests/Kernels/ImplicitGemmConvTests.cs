@@ -10,6 +10,7 @@ namespace ConvKit.Tests.Kernels;
 /// row (with and without overhang at the edges), row-crossing and strided slivers (gathers), ragged last slivers, and
 /// the portable packing under <see cref="Gemm.ForceScalar"/>; and the weight gradient from the transposed panel.
 /// </summary>
+[Collection(ForceScalarCollection.Name)]
 public class ImplicitGemmConvTests
 {
     private static Conv2dParams WideGeometry(Random rng) => ConvGeometryGen.Next(rng, maxH: 24, minW: 14, maxW: 60, maxStep: 3, maxCOut: 14);

@@ -25,6 +25,7 @@ namespace ConvKit.Tests.Kernels;
 /// </summary>
 // Gemm.ForceScalar is process-wide; tests of one class run sequentially and the portable test restores it in a
 // finally, so a concurrently running class at worst takes the (equally correct) portable GEMM for a while.
+[Collection(ForceScalarCollection.Name)]
 public class WinogradConvTests(ITestOutputHelper output)
 {
     private const double Eps = 1.0 / (1 << 24);

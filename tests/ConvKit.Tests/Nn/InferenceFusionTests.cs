@@ -7,6 +7,7 @@ namespace ConvKit.Tests.Nn;
 /// Conv → BatchNorm2d → ReLU fusion in inference: the same numbers as the three layers run one by one, and no fusion
 /// wherever it would change behaviour (training, gradients, hooks, a batch norm without running statistics).
 /// </summary>
+[Collection(ConvKit.Tests.Kernels.ForceScalarCollection.Name)]
 public class InferenceFusionTests
 {
     /// <summary>A conv-BN-ReLU block in eval mode with non-trivial running statistics and affine parameters.</summary>

@@ -5,9 +5,9 @@ using System.Runtime.Intrinsics.X86;
 namespace ConvKit.Kernels.Cpu;
 
 /// <summary>
-/// Direct convolution for depthwise layers (one input channel per group, any channel multiplier). Forward with AVX2
-/// and stride 1 or 2 keeps 8 outputs in a register and runs all KH·KW taps into it (clipped loads at the edges, one
-/// store per 8 outputs); otherwise each output plane is a sum of shifted, scaled input rows, one vectorised
+/// Direct convolution for depthwise layers (one input channel per group, any channel multiplier). Forward with AVX2,
+/// stride 1 or 2 and rows of at least 32 outputs keeps 32 outputs in four registers and runs all KH·KW taps into them
+/// (clipped loads at the edges, one store per 8 outputs); otherwise each output plane is a sum of shifted, scaled input rows, one vectorised
 /// multiply-add per kernel tap and output row. Planes run in parallel. Wins over im2col + GEMM, whose per-group GEMMs
 /// would have a single-row A.
 /// </summary>
@@ -17,7 +17,7 @@ internal static unsafe class DepthwiseConv
 
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p)
     {
-        if (Gemm.UsesFma && p.StrideW <= 2)
+        if (Gemm.UsesFma && p.StrideW <= 2 && p.OutW >= 32)
         {
             RegisterForward(x, w, bias, y, p);
             return;
@@ -46,47 +46,54 @@ internal static unsafe class DepthwiseConv
         }
     }
 
-    /// <summary>Forward with 8 outputs of a row accumulated in one register over every tap (AVX2/FMA, StrideW 1 or 2).</summary>
+    /// <summary>Forward with 32 outputs of a row accumulated in four registers over every tap (AVX2/FMA, StrideW 1 or 2, OutW ≥ 32).</summary>
     private static void RegisterForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p)
     {
-        int mult = p.COutPerGroup, taps = p.KH * p.KW;
+        // The geometry in locals: Conv2dParams is a class, and its fields would be re-read after every store.
+        int mult = p.COutPerGroup, taps = p.KH * p.KW, cOut = p.COut, cIn = p.CIn, inPlane = p.InPlane, outPlane = p.OutPlane;
+        int H = p.H, W = p.W, OH = p.OutH, OW = p.OutW, KH = p.KH, KW = p.KW, SH = p.StrideH, SW = p.StrideW;
+        int PT = p.PadTop, PL = p.PadLeft, DH = p.DilationH, DW = p.DilationW;
         fixed (float* px = x, pw = w, py = y, pb = bias)
         {
             nint xs = (nint)px, ws = (nint)pw, ys = (nint)py, bs = bias.IsEmpty ? 0 : (nint)pb;
-            Parallelism.For(p.N * p.COut, plane =>
+            Parallelism.For(p.N * cOut, plane =>
             {
-                int n = plane / p.COut, co = plane % p.COut;
-                float* src = (float*)xs + ((long)n * p.CIn + co / mult) * p.InPlane;
-                float* dst = (float*)ys + (long)plane * p.OutPlane;
+                int n = plane / cOut, co = plane % cOut;
+                float* src = (float*)xs + ((long)n * cIn + co / mult) * inPlane;
+                float* dst = (float*)ys + (long)plane * outPlane;
                 float* k = (float*)ws + (long)co * taps;
+                // The taps broadcast once per plane, not once per output vector.
+                var wv = stackalloc Vector256<float>[taps];
+                for (int t = 0; t < taps; t++) wv[t] = Vector256.Create(k[t]);
                 var b0 = Vector256.Create(bs == 0 ? 0f : ((float*)bs)[co]);
-                float* tail = stackalloc float[8];
-                for (int oh = 0; oh < p.OutH; oh++)
+                for (int oh = 0; oh < OH; oh++)
                 {
-                    int ih0 = oh * p.StrideH - p.PadTop;
-                    float* orow = dst + (long)oh * p.OutW;
-                    for (int ow = 0; ow < p.OutW; ow += 8)
+                    int ih0 = oh * SH - PT;
+                    float* orow = dst + (long)oh * OW;
+                    // Four output vectors at a time: four independent FMA chains and a quarter of the loop overhead per tap.
+                    // The last block ends at OutW, overlapping the one before: it recomputes a few outputs, identically.
+                    for (int o = 0; o < OW; o += 32)
                     {
-                        var acc = b0;
-                        int iwBase = ow * p.StrideW - p.PadLeft;
-                        for (int kh = 0; kh < p.KH; kh++)
+                        int ow = Math.Min(o, OW - 32);
+                        Vector256<float> a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+                        int iwBase = ow * SW - PL, step = 8 * SW;
+                        for (int kh = 0; kh < KH; kh++)
                         {
-                            int ih = ih0 + kh * p.DilationH;
-                            if ((uint)ih >= (uint)p.H) continue;
-                            float* irow = src + (long)ih * p.W;
-                            for (int kw = 0; kw < p.KW; kw++)
+                            int ih = ih0 + kh * DH;
+                            if ((uint)ih >= (uint)H) continue;
+                            float* irow = src + (long)ih * W;
+                            var wk = wv + kh * KW;
+                            for (int kw = 0; kw < KW; kw++)
                             {
-                                int iw = iwBase + kw * p.DilationW;
-                                var v = ConvImage.LoadStrided(irow + iw, iw, p.W, p.StrideW);
-                                acc = Fma.MultiplyAdd(v, Vector256.Create(k[kh * p.KW + kw]), acc);
+                                int iw = iwBase + kw * DW;
+                                var wt = wk[kw];
+                                a0 = Fma.MultiplyAdd(ConvImage.LoadStrided(irow + iw, iw, W, SW), wt, a0);
+                                a1 = Fma.MultiplyAdd(ConvImage.LoadStrided(irow + iw + step, iw + step, W, SW), wt, a1);
+                                a2 = Fma.MultiplyAdd(ConvImage.LoadStrided(irow + iw + 2 * step, iw + 2 * step, W, SW), wt, a2);
+                                a3 = Fma.MultiplyAdd(ConvImage.LoadStrided(irow + iw + 3 * step, iw + 3 * step, W, SW), wt, a3);
                             }
                         }
-                        if (ow + 8 <= p.OutW) acc.Store(orow + ow);
-                        else
-                        {
-                            acc.Store(tail);
-                            for (int t = 0; t < p.OutW - ow; t++) orow[ow + t] = tail[t];
-                        }
+                        a0.Store(orow + ow); a1.Store(orow + ow + 8); a2.Store(orow + ow + 16); a3.Store(orow + ow + 24);
                     }
                 }
             });
