@@ -65,8 +65,8 @@ internal static class Workloads
         yield return Inference("resnet18 forward b1 224", () => ResNet.ResNet18(), [1, 3, 224, 224]);
         yield return Inference("fcn-resnet18 forward b1 320x480", () => new FcnResNet18(), [1, 3, 320, 480]);
         yield return Inference("seed-unet forward b1 128x128", () => new UNet(), [1, 3, 128, 128], repeats: 5);
-        yield return TrainStep("seed-unet train step b2 128x128", () => new UNet(), [2, 3, 128, 128], [2, 128, 128], 2, repeats: 3, warmup: 1);
-        yield return TrainStep("resnet18 train step b8 224", () => ResNet.ResNet18(), [8, 3, 224, 224], [8], 1000, repeats: 3, warmup: 1);
+        yield return TrainStep("seed-unet train step b2 128x128", () => new UNet(), [2, 3, 128, 128], [2, 128, 128], 2, repeats: 5, warmup: 1);
+        yield return TrainStep("resnet18 train step b8 224", () => ResNet.ResNet18(), [8, 3, 224, 224], [8], 1000, repeats: 5, warmup: 1);
         yield return TrainStep("small-se-cnn train step b64 28x28", () => new SmallSECnn(), [64, 1, 28, 28], [64], 10);
     }
 
