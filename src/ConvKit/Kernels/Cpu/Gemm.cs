@@ -21,14 +21,17 @@
 //
 //   The AVX2+FMA micro-kernel is 6×16: 12 Vector256<float> accumulators, 2 B loads and
 //   6 broadcasts of A per k, 12 FMAs per k (enough independent chains to cover the
-//   4-cycle FMA latency on two FMA pipes), unrolled 4× in k, C tile prefetched up front.
-//   Transposed B is packed with 8×8 AVX register transposes. Without AVX2/FMA (or with
-//   ForceScalar) the same driver and the same packed panels are used with a portable
-//   Vector128 micro-kernel and scalar packing.
+//   4-cycle FMA latency on two FMA pipes), C tile prefetched up front. It reads A through
+//   a row and a k stride, so it runs on packed slivers or, for narrow stripes, on the rows
+//   of a row-major A in place. B may be any IPanelB: a dense matrix, or an image seen as its
+//   im2col matrix (Im2ColPanel). Transposed B is packed with 8×8 AVX register transposes.
+//   Without AVX2/FMA (or with ForceScalar) the same driver and the same packed panels are
+//   used with a portable Vector128 micro-kernel and scalar packing.
 //
-//   Measured (AMD EPYC Zen 3 VM, 2 cores, .NET 10, square n, median): 1 thread ≈ 88-93
-//   GFLOP/s for n = 256..1024, ≈ 87-91 % of a 12-chain FMA peak loop (≈ 102 GFLOP/s) and
-//   on par with OpenBLAS 0.3.21 through numpy; 2 threads ≈ 160-180 GFLOP/s.
+//   Measured (AMD EPYC Zen 4 VM, 2 cores, .NET 10, square n, median, 2026-12-01): 1 thread
+//   ≈ 84-103 GFLOP/s for n = 512..2048 (75-91 % of a 12-chain FMA peak loop, ≈ 112 GFLOP/s),
+//   at par with OpenBLAS 0.3.21's AVX-512 kernel through numpy; 2 threads 0.74-0.91× of
+//   OpenBLAS (BENCHMARKS.md).
 //
 // When it wins
 //   Whenever m·n·k is more than a few thousand: convolution-as-GEMM (im2col), dense
