@@ -51,8 +51,8 @@ internal static class InferenceFusion
     {
         if (conv.HasForwardHooks || conv.PaddingMode != "zeros" || input.Dim != 4) return null;
         if (bn is not null && (bn.HasForwardHooks || bn.Training || bn.RunningMean is null || bn.RunningVar is null)) return null;
-        if (Autograd.IsEnabled && (input.RequiresGrad || conv.Parameters().Any(t => t.RequiresGrad) ||
-                                   (bn is not null && bn.Parameters().Any(t => t.RequiresGrad))))
+        if (Autograd.IsEnabled && (input.RequiresGrad || conv.Weight.RequiresGrad || conv.Bias is { RequiresGrad: true } ||
+                                   bn?.Weight is { RequiresGrad: true } || bn?.Bias is { RequiresGrad: true }))
             return null;
         var p = F.Conv2dGeometry(input.Sizes, input.Sizes, conv.Weight, conv.Bias, conv.Stride, conv.Padding, conv.Dilation, conv.Groups);
         if (bn is not null && bn.NumFeatures != p.COut) return null; // the unfused path reports the mismatch

@@ -85,8 +85,8 @@ internal static unsafe class CpuPool
         for (; ow + 8 <= outW; ow += 8)
         {
             int iw = 2 * ow;
-            var (a0, a1) = Deinterleave(Avx.LoadVector256(r0 + iw), Avx.LoadVector256(r0 + iw + 8));
-            var (b0, b1) = Deinterleave(Avx.LoadVector256(r1 + iw), Avx.LoadVector256(r1 + iw + 8));
+            var (a0, a1) = Shuffles.Deinterleave(Avx.LoadVector256(r0 + iw), Avx.LoadVector256(r0 + iw + 8));
+            var (b0, b1) = Shuffles.Deinterleave(Avx.LoadVector256(r1 + iw), Avx.LoadVector256(r1 + iw + 8));
             var idx = lane2 + Vector256.Create(rowStart + iw);
             var max = a0;
             var best = idx;
@@ -106,15 +106,6 @@ internal static unsafe class CpuPool
         var take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
         max = Vector256.ConditionalSelect(take, v, max);
         best = Vector256.ConditionalSelect(take.AsInt32(), index, best);
-    }
-
-    /// <summary>(even lanes, odd lanes) of the 16 floats a ‖ b, each in order.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(Vector256<float> a, Vector256<float> b)
-    {
-        var even = Avx.Shuffle(a, b, 0b10_00_10_00);
-        var odd = Avx.Shuffle(a, b, 0b11_01_11_01);
-        return (Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle(), Avx2.Permute4x64(odd.AsDouble(), 0b11_01_10_00).AsSingle());
     }
 
     /// <summary>

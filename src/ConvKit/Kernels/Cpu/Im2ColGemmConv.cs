@@ -151,10 +151,13 @@ internal static unsafe class Im2ColGemmConv
         return p with { CIn = p.COut, H = p.OutH, W = p.OutW, COut = p.CIn, PadTop = pt, PadLeft = pl, OutH = p.H, OutW = p.W };
     }
 
-    /// <summary>w [COut, CIn/g, KH, KW] flipped for the adjoint, in a new array (see <see cref="FlipWeight(ReadOnlySpan{float}, Span{float}, Conv2dParams)"/>).</summary>
-    internal static float[] FlipWeight(ReadOnlySpan<float> w, Conv2dParams p)
+    /// <summary>
+    /// w [COut, CIn/g, KH, KW] flipped for the adjoint (<see cref="FlipWeight"/>) in an array from the shared pool; its
+    /// first w.Length floats are the weights. The caller returns it to ArrayPool&lt;float&gt;.Shared.
+    /// </summary>
+    internal static float[] RentFlippedWeight(ReadOnlySpan<float> w, Conv2dParams p)
     {
-        var f = new float[w.Length];
+        var f = ArrayPool<float>.Shared.Rent(w.Length);
         FlipWeight(w, f, p);
         return f;
     }
@@ -177,12 +180,8 @@ internal static unsafe class Im2ColGemmConv
     {
         if (FlippedForward(p) is { } flipped)
         {
-            var f = ArrayPool<float>.Shared.Rent(w.Length);
-            try
-            {
-                FlipWeight(w, f, p);
-                Forward(y, f.AsSpan(0, w.Length), bias, x, flipped);
-            }
+            var f = RentFlippedWeight(w, p);
+            try { Forward(y, f.AsSpan(0, w.Length), bias, x, flipped); }
             finally { ArrayPool<float>.Shared.Return(f); }
             return;
         }
@@ -196,31 +195,22 @@ internal static unsafe class Im2ColGemmConv
         fixed (float* px = x, pw = w, py = y)
         {
             nint xs = (nint)px, ws = (nint)pw, ys = (nint)py;
-            if (IsPointwise(p) && p.N == 1)
+            x.Clear();
+            for (int g = 0; g < p.Groups; g++)
             {
-                for (int g = 0; g < p.Groups; g++)
-                    Gemm.Sgemm(true, false, rows, p.OutPlane, cog, pw + (long)g * cog * rows, rows, py + (long)g * cog * p.OutPlane, p.OutPlane,
-                               px + (long)g * cig * p.InPlane, p.InPlane, false, Parallelism.Threads);
-            }
-            else
-            {
-                x.Clear();
-                for (int g = 0; g < p.Groups; g++)
+                int gg = g;
+                Chunks(p, withCol: true, (n0, nc, col, yt) =>
                 {
-                    int gg = g;
-                    Chunks(p, withCol: true, (n0, nc, col, yt) =>
+                    Transfer((float*)ys, (float*)yt, p, gg, n0, nc, toYt: true);
+                    int n = nc * p.OutPlane;
+                    Gemm.Sgemm(true, false, rows, n, cog, (float*)ws + (long)gg * cog * rows, rows, (float*)yt, n, (float*)col, n, false, Parallelism.Threads);
+                    Parallelism.For(nc, i =>
                     {
-                        Transfer((float*)ys, (float*)yt, p, gg, n0, nc, toYt: true);
-                        int n = nc * p.OutPlane;
-                        Gemm.Sgemm(true, false, rows, n, cog, (float*)ws + (long)gg * cog * rows, rows, (float*)yt, n, (float*)col, n, false, Parallelism.Threads);
-                        Parallelism.For(nc, i =>
-                        {
-                            var src = new ReadOnlySpan<float>((float*)col + (long)i * p.OutPlane, (rows - 1) * n + p.OutPlane);
-                            var dst = new Span<float>((float*)xs + ((long)(n0 + i) * p.CIn + gg * cig) * p.InPlane, cig * p.InPlane);
-                            Im2Col.FoldAdd(src, dst, cig, p, n);
-                        });
+                        var src = new ReadOnlySpan<float>((float*)col + (long)i * p.OutPlane, (rows - 1) * n + p.OutPlane);
+                        var dst = new Span<float>((float*)xs + ((long)(n0 + i) * p.CIn + gg * cig) * p.InPlane, cig * p.InPlane);
+                        Im2Col.FoldAdd(src, dst, cig, p, n);
                     });
-                }
+                });
             }
         }
         if (!bias.IsEmpty) AddBias(x, bias, p.N, p.CIn, p.InPlane);

@@ -264,9 +264,6 @@ internal readonly unsafe struct ConvImage(float* x, Conv2dParams p, int imageStr
     public static Vector256<float> LoadStrided(float* src, int iw, int width, int stride)
     {
         if (stride == 1) return LoadClipped(src, iw, width);
-        var a = LoadClipped(src, iw, width);
-        var b = LoadClipped(src + 8, iw + 8, width);
-        // [a0 a2 b0 b2 | a4 a6 b4 b6] → [a0 a2 a4 a6 b0 b2 b4 b6]
-        return Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+        return Shuffles.Deinterleave(LoadClipped(src, iw, width), LoadClipped(src + 8, iw + 8, width)).Even;
     }
 }

@@ -95,10 +95,14 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
     /// </summary>
     public static void Adjoint(ReadOnlySpan<float> y, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> x, Conv2dParams p, bool forced)
     {
-        if (Im2ColGemmConv.FlippedForward(p) is { } flipped && (forced ? Applies(flipped) : TTile.Wins(flipped)))
-            Forward(y, Im2ColGemmConv.FlipWeight(w, p), bias, x, flipped);
-        else
+        if (Im2ColGemmConv.FlippedForward(p) is not { } flipped || !(forced ? Applies(flipped) : TTile.Wins(flipped)))
+        {
             Im2ColGemmConv.Adjoint(y, w, bias, x, p);
+            return;
+        }
+        var f = Im2ColGemmConv.RentFlippedWeight(w, p);
+        try { Forward(y, f.AsSpan(0, w.Length), bias, x, flipped); }
+        finally { System.Buffers.ArrayPool<float>.Shared.Return(f); }
     }
 
     /// <summary>Output tiles per group: N · ⌈OutH/m⌉ · ⌈OutW/m⌉.</summary>

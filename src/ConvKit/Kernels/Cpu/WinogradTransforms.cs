@@ -73,8 +73,7 @@ internal readonly unsafe struct Lanes8(Vector256<float> v) : ILanes<Lanes8>
         Avx.Store(row + 24, Avx.Permute2x128(b2, b3, 0x31));
     }
 
-    // Stride 2 is an even/odd split: with the 128-bit halves regrouped, one shuffle picks the even (or odd) elements
-    // of 16 consecutive floats in order; storing interleaves two registers back.
+    // Stride 2 is an even/odd split of 16 consecutive floats (Shuffles.Deinterleave); storing interleaves two registers back.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void LoadStride2(float* row, Lanes8* cols)
     {
@@ -85,10 +84,9 @@ internal readonly unsafe struct Lanes8(Vector256<float> v) : ILanes<Lanes8>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Deinterleave(float* r, out Lanes8 even, out Lanes8 odd)
     {
-        Vector256<float> a0 = Avx.LoadVector256(r), a1 = Avx.LoadVector256(r + 8);
-        Vector256<float> b0 = Avx.Permute2x128(a0, a1, 0x20), b1 = Avx.Permute2x128(a0, a1, 0x31);
-        even = new(Avx.Shuffle(b0, b1, 0x88));
-        odd = new(Avx.Shuffle(b0, b1, 0xDD));
+        var (e, o) = Shuffles.Deinterleave(Avx.LoadVector256(r), Avx.LoadVector256(r + 8));
+        even = new(e);
+        odd = new(o);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

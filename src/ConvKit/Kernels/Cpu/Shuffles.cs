@@ -1,0 +1,20 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ConvKit.Kernels.Cpu;
+
+/// <summary>Register shuffles shared by the stride-2 kernels (AVX; callers check Avx.IsSupported).</summary>
+internal static class Shuffles
+{
+    /// <summary>
+    /// (even lanes, odd lanes) of the 16 floats a ‖ b, each in order: with the 128-bit halves regrouped, one shuffle
+    /// picks the even (or odd) elements.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(Vector256<float> a, Vector256<float> b)
+    {
+        Vector256<float> lo = Avx.Permute2x128(a, b, 0x20), hi = Avx.Permute2x128(a, b, 0x31);
+        return (Avx.Shuffle(lo, hi, 0x88), Avx.Shuffle(lo, hi, 0xDD));
+    }
+}
