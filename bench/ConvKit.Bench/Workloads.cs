@@ -40,23 +40,23 @@ internal static class Workloads
             {
                 var x = Tensor.Randn([n, c, h, h], Data);
                 var w = Tensor.Randn([k, c, ks, ks], Data);
-                return () => F.Conv2d(x, w, stride: s, padding: p);
+                return () => { using (TensorScope.Begin()) F.Conv2d(x, w, stride: s, padding: p); };
             }, 2.0 * n * k * o * o * c * ks * ks);
         }
         yield return new("conv2d depthwise c32 112x112 3x3", () =>
         {
             var x = Tensor.Randn([1, 32, 112, 112], Data); var w = Tensor.Randn([32, 1, 3, 3], Data);
-            return () => F.Conv2d(x, w, padding: 1, groups: 32);
+            return () => { using (TensorScope.Begin()) F.Conv2d(x, w, padding: 1, groups: 32); };
         }, 2.0 * 32 * 112 * 112 * 9);
         yield return new("conv_transpose2d c256->128 28x28 k2 s2", () =>
         {
             var x = Tensor.Randn([1, 256, 28, 28], Data); var w = Tensor.Randn([256, 128, 2, 2], Data);
-            return () => F.ConvTranspose2d(x, w, stride: 2);
+            return () => { using (TensorScope.Begin()) F.ConvTranspose2d(x, w, stride: 2); };
         }, 2.0 * 256 * 128 * 4 * 28 * 28);
         yield return new("conv_transpose2d fcn c21 10x15 k64 s32 p16", () =>
         {
             var x = Tensor.Randn([1, 21, 10, 15], Data); var w = Tensor.Randn([21, 21, 64, 64], Data);
-            return () => F.ConvTranspose2d(x, w, stride: 32, padding: 16);
+            return () => { using (TensorScope.Begin()) F.ConvTranspose2d(x, w, stride: 32, padding: 16); };
         }, 2.0 * 21 * 21 * 64 * 64 * 150);
     }
 
@@ -86,7 +86,7 @@ internal static class Workloads
         var model = Build(factory);
         model.Eval();
         var x = Tensor.Randn(input, Data);
-        return () => { using (Autograd.NoGrad()) model.Forward(x); };
+        return () => { using (Autograd.NoGrad()) using (TensorScope.Begin()) model.Forward(x); };
     }, 0, repeats);
 
     /// <summary>The peer's train_step: SGD(lr 0.01, momentum 0.9), zero_grad, cross-entropy, backward, step.</summary>
@@ -98,9 +98,11 @@ internal static class Workloads
             var x = Tensor.Randn(input, Data);
             var y = Labels(labels, classes);
             var opt = new SGD(model.Parameters(), 0.01, momentum: 0.9);
+            // As the peer (PyTorch 1.13's zero_grad zeroes in place), in one TensorScope as TrainLoop runs its steps.
             return () =>
             {
-                opt.ZeroGrad();
+                using var scope = TensorScope.Begin();
+                opt.ZeroGrad(setToNone: false);
                 F.CrossEntropy(model.Forward(x), y).Backward();
                 opt.Step();
             };

@@ -42,44 +42,99 @@ public static class Autograd
         return result;
     }
 
-    /// <summary>Runs the backward pass from <paramref name="root"/>, accumulating into the leaves' <see cref="Tensor.Grad"/>.</summary>
+    /// <summary>
+    /// Runs the backward pass from <paramref name="root"/>, accumulating into the leaves' <see cref="Tensor.Grad"/>.
+    /// The pass runs in its own <see cref="TensorScope"/>: no caller can hold the gradients flowing between nodes
+    /// or a closure's temporaries, so each is recycled as soon as the last node that reads it has run, and the
+    /// working set stays near the largest few gradients instead of all of them.
+    /// </summary>
     internal static void Backward(Tensor root, Tensor gradient, bool retainGraph)
     {
         var order = TopologicalOrder(root);
-        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
         using var _ = NoGrad();
         bool outer = InBackward;
         InBackward = true;
-        try { RunBackward(order, grads, retainGraph); }
+        using var scope = TensorScope.Begin();
+        try { new BackwardPass(scope).Run(order, root, gradient, retainGraph); }
         finally { InBackward = outer; }
     }
 
     /// <summary>True on this thread while a backward pass runs (kernels then keep their most exact algorithms).</summary>
     [ThreadStatic] internal static bool InBackward;
 
-    private static void RunBackward(List<Tensor> order, Dictionary<Tensor, Tensor> grads, bool retainGraph)
+    /// <summary>The gradients pending per tensor, and how many of them share each storage (a closure may pass its
+    /// input gradient through, or hand one tensor to several inputs), so a storage is recycled only when no pending
+    /// gradient reads it any more.</summary>
+    private sealed class BackwardPass(TensorScope scope)
     {
-        foreach (var t in order)
+        private readonly Dictionary<Tensor, Tensor> _grads = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<float[], int> _readers = new(ReferenceEqualityComparer.Instance);
+        private readonly List<Tensor> _spent = [];
+
+        public void Run(List<Tensor> order, Tensor root, Tensor gradient, bool retainGraph)
         {
-            if (!grads.Remove(t, out var g)) continue;
-            if (t.GradFn is null)
+            Put(root, gradient);
+            foreach (var t in order)
             {
-                if (t.RequiresGrad) t.AccumulateGrad(g);
-                continue;
+                if (!_grads.Remove(t, out var g)) continue;
+                Unread(g);
+                if (t.GradFn is null)
+                {
+                    if (t.RequiresGrad) t.AccumulateGrad(g, CanAdopt(g));
+                    Recycle(g);
+                    continue;
+                }
+                Tensor?[] inputGrads;
+                using (var node = TensorScope.Begin())
+                {
+                    inputGrads = t.GradFn.Run(g);
+                    foreach (var ig in inputGrads) if (ig is not null) node.Keep(ig);
+                }
+                if (!retainGraph) t.GradFn.Release();
+                // Recycled only after every input is placed: one tensor may be the gradient of several inputs.
+                _spent.Add(g);
+                var inputs = t.GradFn.Inputs;
+                for (int i = 0; i < inputs.Length; i++)
+                {
+                    var input = inputs[i];
+                    var ig = inputGrads[i];
+                    if (ig is null) continue;
+                    _spent.Add(ig);
+                    if (input is null || !input.RequiresGrad) continue;
+                    if (!ShapeUtil.SameShape(ig.Sizes, input.Sizes))
+                        throw new InvalidOperationException(
+                            $"internal: gradient of shape {ShapeUtil.Format(ig.Sizes)} for input of shape {ShapeUtil.Format(input.Sizes)}");
+                    if (_grads.Remove(input, out var prev))
+                    {
+                        Unread(prev);
+                        Put(input, prev + ig);
+                        _spent.Add(prev);
+                    }
+                    else Put(input, ig);
+                }
+                foreach (var spent in _spent) Recycle(spent);
+                _spent.Clear();
             }
-            var inputGrads = t.GradFn.Run(g);
-            if (!retainGraph) t.GradFn.Release();
-            var inputs = t.GradFn.Inputs;
-            for (int i = 0; i < inputs.Length; i++)
-            {
-                var input = inputs[i];
-                var ig = inputGrads[i];
-                if (input is null || ig is null || !input.RequiresGrad) continue;
-                if (!ShapeUtil.SameShape(ig.Sizes, input.Sizes))
-                    throw new InvalidOperationException(
-                        $"internal: gradient of shape {ShapeUtil.Format(ig.Sizes)} for input of shape {ShapeUtil.Format(input.Sizes)}");
-                grads[input] = grads.TryGetValue(input, out var prev) ? prev + ig : ig;
-            }
+        }
+
+        private void Put(Tensor t, Tensor g)
+        {
+            _grads[t] = g;
+            _readers[g.Storage] = _readers.GetValueOrDefault(g.Storage) + 1;
+        }
+
+        private void Unread(Tensor g)
+        {
+            if (--_readers[g.Storage] == 0) _readers.Remove(g.Storage);
+        }
+
+        /// <summary>A leaf may take over a gradient that this pass made, that nothing else reads and that is exactly its own storage.</summary>
+        private bool CanAdopt(Tensor g) =>
+            scope.Owns(g.Storage) && !_readers.ContainsKey(g.Storage) && g.IsContiguous && g.Offset == 0 && g.Storage.Length == g.Numel;
+
+        private void Recycle(Tensor g)
+        {
+            if (!_readers.ContainsKey(g.Storage)) scope.Release(g.Storage);
         }
     }
 
@@ -146,7 +201,18 @@ public partial class Tensor
     public bool IsLeaf => GradFn is null;
 
     /// <summary>The accumulated gradient of a leaf after <see cref="Backward"/> (<c>tensor.grad</c>); null before.</summary>
-    public Tensor? Grad { get; set; }
+    public Tensor? Grad
+    {
+        get => _grad;
+        set
+        {
+            // The gradient lives as long as this tensor, past any TensorScope it was made in.
+            if (value is not null) TensorScope.Escape(value.Storage);
+            _grad = value;
+        }
+    }
+
+    private Tensor? _grad;
 
     /// <summary>
     /// Back-propagates from this tensor (<c>tensor.backward(gradient, retain_graph)</c>). A scalar needs no gradient;
@@ -171,10 +237,19 @@ public partial class Tensor
     /// <summary>The same data, cut from the graph (<c>tensor.detach()</c>); shares storage.</summary>
     public Tensor Detach() => new(Storage, Offset, Sizes, Strides);
 
-    internal void AccumulateGrad(Tensor g)
+    /// <summary>
+    /// Adds <paramref name="g"/> to <see cref="Grad"/>, in place when a gradient is already there (as PyTorch
+    /// accumulates). A first gradient is copied, so it never aliases a tensor the caller still holds, unless
+    /// <paramref name="adopt"/> says the backward pass made it and nothing else reads it.
+    /// </summary>
+    internal void AccumulateGrad(Tensor g, bool adopt = false)
     {
-        // A clone, so the stored gradient never aliases a tensor the caller still holds.
-        Grad = Grad is null ? g.Clone().Detach() : (Grad + g).Detach();
+        if (Grad is { } grad && grad.IsContiguous && !grad.RequiresGrad)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(grad.Span, g.Contiguous().Span, grad.Span);
+            return;
+        }
+        Grad = Grad is null ? (adopt ? g.Detach() : g.Clone().Detach()) : (Grad + g).Detach();
     }
 }
 

@@ -9,6 +9,9 @@ public sealed class LongTensor
     private readonly long[] _data;
     private readonly int[] _shape;
 
+    /// <summary>The storage (contiguous, exactly the elements).</summary>
+    internal long[] Data => _data;
+
     internal LongTensor(long[] data, int[] shape)
     {
         _data = data;

@@ -71,7 +71,7 @@ public partial class Tensor
     }
 
     /// <summary>An uninitialised tensor: ops overwrite every element, so the zeroing of new float[] is skipped.</summary>
-    internal static Tensor Empty(params int[] shape) => new(GC.AllocateUninitializedArray<float>(ShapeUtil.Numel(shape)), (int[])shape.Clone());
+    internal static Tensor Empty(params int[] shape) => new(TensorScope.Allocate<float>(ShapeUtil.Numel(shape), zero: false), (int[])shape.Clone());
 
     // ---------------------------------------------------------------- creation
 
@@ -83,13 +83,15 @@ public partial class Tensor
         int n = ShapeUtil.Numel(shape);
         if (n != data.Length)
             throw new ArgumentException($"FromArray: shape {ShapeUtil.Format(shape)} is invalid for input of size {data.Length}");
-        return new Tensor((float[])data.Clone(), (int[])shape.Clone());
+        var t = Empty(shape);
+        data.CopyTo(t.Storage, 0);
+        return t;
     }
 
     /// <summary>A 0-dimensional tensor holding one value (<c>torch.tensor(v)</c>).</summary>
     public static Tensor Scalar(float value) => new([value], Array.Empty<int>());
 
-    public static Tensor Zeros(params int[] shape) => new(new float[ShapeUtil.Numel(shape)], (int[])shape.Clone());
+    public static Tensor Zeros(params int[] shape) => new(TensorScope.Allocate<float>(ShapeUtil.Numel(shape), zero: true), (int[])shape.Clone());
 
     public static Tensor Ones(params int[] shape) => Full(shape, 1f);
 

@@ -52,7 +52,7 @@ public sealed class ClassifierTrainer(Module model, ClassifierRecipe recipe, Act
         int correct = 0;
         using (Autograd.NoGrad())
             foreach (var batch in new DataLoader(test, 500))
-                correct += model.Forward(batch.Images).Argmax(1).CountEqual(batch.Labels);
+                using (TensorScope.Begin()) correct += model.Forward(batch.Images).Argmax(1).CountEqual(batch.Labels);
         return (double)correct / test.Count;
     }
 

@@ -52,7 +52,7 @@ public sealed class SegmentationTrainer(Module model, SegmentationRecipe recipe,
         var cm = new ConfusionMatrix(numClasses, ignoreIndex);
         using (Autograd.NoGrad())
             foreach (var batch in new DataLoader<SegmentationSample, SegmentationBatch>(data, SegmentationBatch.Collate, batchSize))
-                cm.Update(model.Forward(batch.Images), batch.Masks);
+                using (TensorScope.Begin()) cm.Update(model.Forward(batch.Images), batch.Masks);
         return cm;
     }
 }

@@ -76,13 +76,20 @@ public sealed class TrainLoop<TBatch>(Module model, TrainRecipe recipe, TrainTas
             foreach (var batch in loader)
             {
                 step++;
-                optimizer.ZeroGrad();
-                var loss = task.Loss(model, batch);
-                float value = loss.Item();
-                if (!float.IsFinite(value))
-                    throw new TrainingDivergedException($"training loss became {value} at epoch {epoch}, step {step} (global step {(epoch - 1) * stepsPerEpoch + step}); lower the learning rate (now {recipe.Lr})");
-                loss.Backward();
-                optimizer.Step();
+                float value;
+                // One scope per step: its activations are recycled for the next step's, so the steady state
+                // allocates nothing proportional to tensor sizes. Gradients are zeroed in place (PyTorch 1.13's
+                // default) rather than dropped, so they too are reused instead of reallocated.
+                using (TensorScope.Begin())
+                {
+                    optimizer.ZeroGrad(setToNone: false);
+                    var loss = task.Loss(model, batch);
+                    value = loss.Item();
+                    if (!float.IsFinite(value))
+                        throw new TrainingDivergedException($"training loss became {value} at epoch {epoch}, step {step} (global step {(epoch - 1) * stepsPerEpoch + step}); lower the learning rate (now {recipe.Lr})");
+                    loss.Backward();
+                    optimizer.Step();
+                }
                 schedule?.Step();
                 lossSum += value;
                 seen += task.BatchSize(batch);

@@ -54,7 +54,7 @@ public abstract class Module
     protected Parameter RegisterParameter(string name, Parameter parameter) { CheckName(name); _parameters.Add((name, parameter)); return parameter; }
     /// <summary>Registers a parameter that may be absent (e.g. <c>bias=False</c>); an absent one is in no state dict.</summary>
     protected Parameter? RegisterOptionalParameter(string name, Parameter? parameter) { CheckName(name); _parameters.Add((name, parameter)); return parameter; }
-    protected Tensor RegisterBuffer(string name, Tensor buffer) { CheckName(name); _buffers.Add((name, buffer)); return buffer; }
+    protected Tensor RegisterBuffer(string name, Tensor buffer) { CheckName(name); TensorScope.Escape(buffer.Storage); _buffers.Add((name, buffer)); return buffer; }
     protected T RegisterModule<T>(string name, T module) where T : Module { CheckName(name); _modules.Add((name, module)); return module; }
 
     private void CheckName(string name)

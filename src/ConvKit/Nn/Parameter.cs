@@ -9,5 +9,6 @@ public sealed class Parameter : Tensor
     public Parameter(Tensor data, bool requiresGrad = true) : base(data.Storage, data.Offset, (int[])data.Sizes.Clone(), (int[])data.Strides.Clone())
     {
         RequiresGrad = requiresGrad;
+        TensorScope.Escape(data.Storage);
     }
 }

@@ -37,9 +37,10 @@ internal sealed record ClassTargets(int Classes, int Spatial, int ClassDim, int[
     public static Tensor IgnoredMask(LongTensor target, long ignoreIndex)
     {
         var t = target.Span;
-        var m = new float[t.Length];
+        var mask = Tensor.Empty(target.Shape.ToArray());
+        var m = mask.Span;
         for (int i = 0; i < t.Length; i++) m[i] = t[i] == ignoreIndex ? 1f : 0f;
-        return new Tensor(m, target.Shape.ToArray());
+        return mask;
     }
 }
 
@@ -65,7 +66,8 @@ public static partial class F
         var x = input.Detach().Contiguous().Span;
         var t = target.ToArray();
         var w = weight?.ToArray();
-        var perPosition = new float[t.Length];
+        var perPositionTensor = Tensor.Zeros(target.Shape.ToArray());
+        var perPosition = perPositionTensor.Span;
         double lossSum = 0;
         for (int p = 0; p < t.Length; p++)
         {
@@ -76,7 +78,7 @@ public static partial class F
         float totalWeight = red == LossReduction.Mean ? MeanDenominator(target, weight, ignoreIndex) : 1f;
         var result = red switch
         {
-            LossReduction.None => new Tensor(perPosition, target.Shape.ToArray()),
+            LossReduction.None => perPositionTensor,
             LossReduction.Sum => Tensor.Scalar((float)lossSum),
             _ => Tensor.Scalar((float)(lossSum / totalWeight)),
         };

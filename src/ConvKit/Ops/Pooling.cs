@@ -64,7 +64,7 @@ public static partial class F
         var (x, unbatched) = PoolInput(input, op);
         var p = PoolGeometry(x, kernelSize, stride ?? kernelSize, padding ?? 0, dilation ?? 1, ceilMode, op);
         var y = Tensor.Empty(x.Sizes[0], x.Sizes[1], p.OutH, p.OutW);
-        var idx = new long[y.Numel];
+        var idx = TensorScope.Allocate<long>(y.Numel, zero: false);
         CpuPool.MaxPool(x.Contiguous().Span, y.Span, idx, p);
         return FinishMaxPool(input, x, y, idx, p.Planes, p.InPlane, p.OutPlane, unbatched);
     }
@@ -150,7 +150,7 @@ public static partial class F
         var (x, unbatched, oh, ow) = AdaptiveInput(input, outputSize, "adaptive_max_pool2d");
         int planes = x.Sizes[0] * x.Sizes[1], h = x.Sizes[2], w = x.Sizes[3];
         var y = Tensor.Empty(x.Sizes[0], x.Sizes[1], oh, ow);
-        var idx = new long[y.Numel];
+        var idx = TensorScope.Allocate<long>(y.Numel, zero: false);
         ReferencePool.AdaptiveMaxPool<float>(x.Contiguous().Span, y.Span, idx, planes, h, w, oh, ow);
         return FinishMaxPool(input, x, y, idx, planes, h * w, oh * ow, unbatched);
     }

@@ -155,7 +155,7 @@ public partial class Tensor
             throw new ArgumentException($"{op}(): Expected reduction dim {dim} to have non-zero size.");
         var (rows, r, count, outShape, keepShape) = ReductionRows([dim], keepDim, op);
         var values = Empty(outShape);
-        var idx = new long[count];
+        var idx = TensorScope.Allocate<long>(count, zero: false);
         var v = values.Span;
         for (int i = 0; i < count; i++)
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace ConvKit.Optim;
@@ -69,44 +70,49 @@ public abstract class AdamBase : Optimizer<AdamParamGroup>
         var expAvg = StateTensor(state, "exp_avg", shape).Span;
         var expAvgSq = StateTensor(state, "exp_avg_sq", shape).Span;
         float step = stepTensor.Span[0] += 1f;
-
-        if (group.WeightDecay != 0)
+        // The decayed gradient, the second-moment term (then the denominator) and the update.
+        var rented = ArrayPool<float>.Shared.Rent(3 * param.Length);
+        try
         {
-            if (_decoupledWeightDecay) TensorPrimitives.Multiply(param, (float)(1 - group.Lr * group.WeightDecay), param);
-            else
+            if (group.WeightDecay != 0)
             {
-                var decayed = new float[param.Length];
-                TensorPrimitives.FusedMultiplyAdd(param, (float)group.WeightDecay, grad, decayed);
-                grad = decayed;
+                if (_decoupledWeightDecay) TensorPrimitives.Multiply(param, (float)(1 - group.Lr * group.WeightDecay), param);
+                else
+                {
+                    var decayed = rented.AsSpan(0, param.Length);
+                    TensorPrimitives.FusedMultiplyAdd(param, (float)group.WeightDecay, grad, decayed);
+                    grad = decayed;
+                }
             }
-        }
-        var scratch = new float[param.Length];
-        TensorPrimitives.Multiply(expAvg, (float)beta1, expAvg);
-        TensorPrimitives.FusedMultiplyAdd(grad, (float)(1 - beta1), expAvg, expAvg);
-        TensorPrimitives.Multiply(expAvgSq, (float)beta2, expAvgSq);
-        TensorPrimitives.Multiply(grad, (float)(1 - beta2), scratch);
-        TensorPrimitives.FusedMultiplyAdd(scratch, grad, expAvgSq, expAvgSq);
+            var scratch = rented.AsSpan(param.Length, param.Length);
+            TensorPrimitives.Multiply(expAvg, (float)beta1, expAvg);
+            TensorPrimitives.FusedMultiplyAdd(grad, (float)(1 - beta1), expAvg, expAvg);
+            TensorPrimitives.Multiply(expAvgSq, (float)beta2, expAvgSq);
+            TensorPrimitives.Multiply(grad, (float)(1 - beta2), scratch);
+            TensorPrimitives.FusedMultiplyAdd(scratch, grad, expAvgSq, expAvgSq);
 
-        double biasCorrection1 = 1 - Math.Pow(beta1, step);
-        double biasCorrection2 = 1 - Math.Pow(beta2, step);
-        double stepSize = group.Lr / biasCorrection1;
-        double biasCorrection2Sqrt = Math.Sqrt(biasCorrection2);
+            double biasCorrection1 = 1 - Math.Pow(beta1, step);
+            double biasCorrection2 = 1 - Math.Pow(beta2, step);
+            double stepSize = group.Lr / biasCorrection1;
+            double biasCorrection2Sqrt = Math.Sqrt(biasCorrection2);
 
-        ReadOnlySpan<float> second = expAvgSq;
-        if (group.Amsgrad)
-        {
-            var max = StateTensor(state, "max_exp_avg_sq", shape).Span;
-            TensorPrimitives.Max(max, expAvgSq, max);
-            second = max;
+            ReadOnlySpan<float> second = expAvgSq;
+            if (group.Amsgrad)
+            {
+                var max = StateTensor(state, "max_exp_avg_sq", shape).Span;
+                TensorPrimitives.Max(max, expAvgSq, max);
+                second = max;
+            }
+            var denom = scratch;
+            TensorPrimitives.Sqrt(second, denom);
+            TensorPrimitives.Divide(denom, (float)biasCorrection2Sqrt, denom);
+            TensorPrimitives.Add(denom, (float)group.Eps, denom);
+            var update = rented.AsSpan(2 * param.Length, param.Length);
+            TensorPrimitives.Multiply(expAvg, (float)-stepSize, update);
+            TensorPrimitives.Divide(update, denom, update);
+            TensorPrimitives.Add(param, update, param);
         }
-        var denom = scratch;
-        TensorPrimitives.Sqrt(second, denom);
-        TensorPrimitives.Divide(denom, (float)biasCorrection2Sqrt, denom);
-        TensorPrimitives.Add(denom, (float)group.Eps, denom);
-        var update = new float[param.Length];
-        TensorPrimitives.Multiply(expAvg, (float)-stepSize, update);
-        TensorPrimitives.Divide(update, denom, update);
-        TensorPrimitives.Add(param, update, param);
+        finally { ArrayPool<float>.Shared.Return(rented); }
     }
 
     private static Tensor StateTensor(Dictionary<string, Tensor> state, string key, int[] shape)

@@ -43,6 +43,8 @@ public abstract class Optimizer
     public void Step()
     {
         using var _ = Autograd.NoGrad();
+        // State made here (momentum buffers, moments) lives as long as the optimizer, past the caller's TensorScope.
+        using var __ = TensorScope.Suspend();
         foreach (var group in Groups)
             foreach (var p in group.Params)
             {
@@ -93,6 +95,7 @@ public abstract class Optimizer
     /// </summary>
     public void LoadStateDict(OptimizerState state)
     {
+        using var _ = TensorScope.Suspend();
         ArgumentNullException.ThrowIfNull(state);
         string op = $"{Name}.LoadStateDict";
         var groups = Groups;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace ConvKit.Optim;
@@ -62,32 +63,38 @@ public sealed class SGD : Optimizer<SgdParamGroup>
 
     private protected override void Update(SgdParamGroup group, int[] shape, Span<float> param, ReadOnlySpan<float> grad, Dictionary<string, Tensor> state)
     {
-        ReadOnlySpan<float> d = grad;
-        if (group.WeightDecay != 0)
+        // Room for the decayed gradient and the Nesterov look-ahead, which are alive together.
+        var scratch = ArrayPool<float>.Shared.Rent(2 * param.Length);
+        try
         {
-            var decayed = new float[param.Length];
-            TensorPrimitives.FusedMultiplyAdd(param, (float)group.WeightDecay, grad, decayed);
-            d = decayed;
-        }
-        if (group.Momentum != 0)
-        {
-            if (!state.TryGetValue("momentum_buffer", out var bufTensor))
-                state["momentum_buffer"] = bufTensor = Tensor.FromArray(d.ToArray(), shape);
-            else
+            ReadOnlySpan<float> d = grad;
+            if (group.WeightDecay != 0)
             {
-                var b = bufTensor.Span;
-                TensorPrimitives.Multiply(b, (float)group.Momentum, b);
-                TensorPrimitives.FusedMultiplyAdd(d, (float)(1 - group.Dampening), b, b);
+                var decayed = scratch.AsSpan(0, param.Length);
+                TensorPrimitives.FusedMultiplyAdd(param, (float)group.WeightDecay, grad, decayed);
+                d = decayed;
             }
-            var buf = bufTensor.Span;
-            if (group.Nesterov)
+            if (group.Momentum != 0)
             {
-                var nesterov = new float[param.Length];
-                TensorPrimitives.FusedMultiplyAdd(buf, (float)group.Momentum, d, nesterov);
-                d = nesterov;
+                if (!state.TryGetValue("momentum_buffer", out var bufTensor))
+                    state["momentum_buffer"] = bufTensor = Tensor.FromArray(d.ToArray(), shape);
+                else
+                {
+                    var b = bufTensor.Span;
+                    TensorPrimitives.Multiply(b, (float)group.Momentum, b);
+                    TensorPrimitives.FusedMultiplyAdd(d, (float)(1 - group.Dampening), b, b);
+                }
+                var buf = bufTensor.Span;
+                if (group.Nesterov)
+                {
+                    var nesterov = scratch.AsSpan(param.Length, param.Length);
+                    TensorPrimitives.FusedMultiplyAdd(buf, (float)group.Momentum, d, nesterov);
+                    d = nesterov;
+                }
+                else d = buf;
             }
-            else d = buf;
+            TensorPrimitives.FusedMultiplyAdd(d, (float)-group.Lr, param, param);
         }
-        TensorPrimitives.FusedMultiplyAdd(d, (float)-group.Lr, param, param);
+        finally { ArrayPool<float>.Shared.Return(scratch); }
     }
 }
