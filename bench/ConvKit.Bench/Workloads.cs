@@ -101,7 +101,7 @@ internal static class Workloads
             // As the peer (PyTorch 1.13's zero_grad zeroes in place), in one TensorScope as TrainLoop runs its steps.
             return () =>
             {
-                using var scope = TensorScope.Begin();
+                using var scope = TensorScope.BeginTraining();
                 opt.ZeroGrad(setToNone: false);
                 F.CrossEntropy(model.Forward(x), y).Backward();
                 opt.Step();

@@ -70,51 +70,84 @@ public static class Autograd
         private readonly Dictionary<Tensor, Tensor> _grads = new(ReferenceEqualityComparer.Instance);
         private readonly Dictionary<float[], int> _readers = new(ReferenceEqualityComparer.Instance);
         private readonly List<Tensor> _spent = [];
+        /// <summary>Per storage, the non-leaf tensors of the graph not yet passed that use it (activation recycling).</summary>
+        private readonly Dictionary<float[], int> _ahead = new(ReferenceEqualityComparer.Instance);
 
         public void Run(List<Tensor> order, Tensor root, Tensor gradient, bool retainGraph)
         {
             Put(root, gradient);
+            bool recycle = AnyRecyclingScope(order, retainGraph);
+            if (recycle)
+                foreach (var t in order)
+                    if (t.GradFn is not null) _ahead[t.Storage] = _ahead.GetValueOrDefault(t.Storage) + 1;
             foreach (var t in order)
             {
-                if (!_grads.Remove(t, out var g)) continue;
-                Unread(g);
-                if (t.GradFn is null)
-                {
-                    if (t.RequiresGrad) t.AccumulateGrad(g, CanAdopt(g));
-                    Recycle(g);
-                    continue;
-                }
-                Tensor?[] inputGrads;
-                using (var node = TensorScope.Begin())
-                {
-                    inputGrads = t.GradFn.Run(g);
-                    foreach (var ig in inputGrads) if (ig is not null) node.Keep(ig);
-                }
-                if (!retainGraph) t.GradFn.Release();
-                // Recycled only after every input is placed: one tensor may be the gradient of several inputs.
-                _spent.Add(g);
-                var inputs = t.GradFn.Inputs;
-                for (int i = 0; i < inputs.Length; i++)
-                {
-                    var input = inputs[i];
-                    var ig = inputGrads[i];
-                    if (ig is null) continue;
-                    _spent.Add(ig);
-                    if (input is null || !input.RequiresGrad) continue;
-                    if (!ShapeUtil.SameShape(ig.Sizes, input.Sizes))
-                        throw new InvalidOperationException(
-                            $"internal: gradient of shape {ShapeUtil.Format(ig.Sizes)} for input of shape {ShapeUtil.Format(input.Sizes)}");
-                    if (_grads.Remove(input, out var prev))
-                    {
-                        Unread(prev);
-                        Put(input, prev + ig);
-                        _spent.Add(prev);
-                    }
-                    else Put(input, ig);
-                }
-                foreach (var spent in _spent) Recycle(spent);
-                _spent.Clear();
+                Step(t, retainGraph);
+                if (recycle && t.GradFn is not null) Pass(t, root);
             }
+        }
+
+        private void Step(Tensor t, bool retainGraph)
+        {
+            if (!_grads.Remove(t, out var g)) return;
+            Unread(g);
+            if (t.GradFn is null)
+            {
+                if (t.RequiresGrad) t.AccumulateGrad(g, CanAdopt(g));
+                Recycle(g);
+                return;
+            }
+            Tensor?[] inputGrads;
+            using (var node = TensorScope.Begin())
+            {
+                inputGrads = t.GradFn.Run(g);
+                foreach (var ig in inputGrads) if (ig is not null) node.Keep(ig);
+            }
+            if (!retainGraph) t.GradFn.Release();
+            // Recycled only after every input is placed: one tensor may be the gradient of several inputs.
+            _spent.Add(g);
+            var inputs = t.GradFn.Inputs;
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                var input = inputs[i];
+                var ig = inputGrads[i];
+                if (ig is null) continue;
+                _spent.Add(ig);
+                if (input is null || !input.RequiresGrad) continue;
+                if (!ShapeUtil.SameShape(ig.Sizes, input.Sizes))
+                    throw new InvalidOperationException(
+                        $"internal: gradient of shape {ShapeUtil.Format(ig.Sizes)} for input of shape {ShapeUtil.Format(input.Sizes)}");
+                if (_grads.Remove(input, out var prev))
+                {
+                    Unread(prev);
+                    Put(input, prev + ig);
+                    _spent.Add(prev);
+                }
+                else Put(input, ig);
+            }
+            foreach (var spent in _spent) Recycle(spent);
+            _spent.Clear();
+        }
+
+        private static bool AnyRecyclingScope(List<Tensor> order, bool retainGraph)
+        {
+            if (retainGraph) return false;
+            foreach (var t in order)
+                if (t.GradFn is not null && TensorScope.ActivationOwner(t.Storage) is not null) return true;
+            return false;
+        }
+
+        /// <summary>
+        /// Backward has run <paramref name="t"/>'s node, and the nodes that saved t (its consumers) all ran before it.
+        /// Once the last graph tensor on its storage is passed and no pending gradient shares it, the storage goes
+        /// back to the pool, unless it is the root's.
+        /// </summary>
+        private void Pass(Tensor t, Tensor root)
+        {
+            if (--_ahead[t.Storage] > 0) return;
+            _ahead.Remove(t.Storage);
+            if (ReferenceEquals(t.Storage, root.Storage) || _readers.ContainsKey(t.Storage)) return;
+            TensorScope.ActivationOwner(t.Storage)?.Release(t.Storage);
         }
 
         private void Put(Tensor t, Tensor g)

@@ -25,10 +25,12 @@ public sealed class TensorScope : IDisposable
 
     private readonly TensorScope? _parent;
     private readonly HashSet<Array>? _owned;
+    private readonly bool _recyclesActivations;
     private bool _disposed;
 
-    private TensorScope(bool tracking)
+    private TensorScope(bool tracking, bool recycleActivations = false)
     {
+        _recyclesActivations = recycleActivations;
         _parent = _current;
         _owned = tracking ? new HashSet<Array>(ReferenceEqualityComparer.Instance) : null;
         _current = this;
@@ -36,6 +38,16 @@ public sealed class TensorScope : IDisposable
 
     /// <summary>Starts a scope on this thread; dispose it to recycle what was allocated inside.</summary>
     public static TensorScope Begin() => new(tracking: true);
+
+    /// <summary>
+    /// Starts a scope in which <see cref="Tensor.Backward"/> also recycles the activations it has passed, as
+    /// PyTorch frees a graph's saved tensors during backward: each tensor computed in this scope on the way to the
+    /// loss goes back to the pool as soon as backward no longer needs it, so the step's peak memory falls during
+    /// backward instead of staying at the forward's. After backward those tensors must not be read, except the
+    /// tensor backward started from and what <see cref="Keep(Tensor)"/> moved out before; read metrics from the
+    /// logits before calling backward, or keep them. With <c>retainGraph</c> nothing is recycled early.
+    /// </summary>
+    public static TensorScope BeginTraining() => new(tracking: true, recycleActivations: true);
 
     /// <summary>A region whose allocations belong to no scope (state that outlives the step, such as an optimizer's).</summary>
     internal static TensorScope Suspend() => new(tracking: false);
@@ -82,6 +94,14 @@ public sealed class TensorScope : IDisposable
 
     /// <summary>The innermost scope on this thread (tracking or not), or null.</summary>
     internal static TensorScope? Current => _current;
+
+    /// <summary>The scope owning <paramref name="storage"/> when that scope lets backward recycle activations, else null.</summary>
+    internal static TensorScope? ActivationOwner(Array storage)
+    {
+        for (var s = _current; s is not null; s = s._parent)
+            if (s._owned is not null && s._owned.Contains(storage)) return s._recyclesActivations ? s : null;
+        return null;
+    }
 
     internal bool Owns(Array storage) => _owned is not null && _owned.Contains(storage);
 

@@ -77,10 +77,10 @@ public sealed class TrainLoop<TBatch>(Module model, TrainRecipe recipe, TrainTas
             {
                 step++;
                 float value;
-                // One scope per step: its activations are recycled for the next step's, so the steady state
-                // allocates nothing proportional to tensor sizes. Gradients are zeroed in place (PyTorch 1.13's
-                // default) rather than dropped, so they too are reused instead of reallocated.
-                using (TensorScope.Begin())
+                // One scope per step: backward recycles the activations as it passes them and the rest comes back
+                // at the step's end, so the steady state allocates nothing proportional to tensor sizes. Gradients
+                // are zeroed in place (PyTorch 1.13's default) rather than dropped, so they too are reused.
+                using (TensorScope.BeginTraining())
                 {
                     optimizer.ZeroGrad(setToNone: false);
                     var loss = task.Loss(model, batch);

@@ -32,7 +32,12 @@ public sealed class BatchNorm2d : Module
         }
     }
 
-    public override Tensor Forward(Tensor input)
+    public override Tensor Forward(Tensor input) => Apply(input, relu: false);
+
+    /// <summary>relu(Forward(input)) as one op, which keeps one activation instead of two (see <see cref="InferenceFusion"/>).</summary>
+    internal Tensor ForwardRelu(Tensor input) => Apply(input, relu: true);
+
+    private Tensor Apply(Tensor input, bool relu)
     {
         if (input.Dim != 4) throw new ArgumentException($"BatchNorm2d: expected 4D input (got {input.Dim}D input of shape {ShapeUtil.Format(input.Sizes)})");
         if (input.Sizes[1] != NumFeatures)
@@ -45,7 +50,7 @@ public sealed class BatchNorm2d : Module
         }
         bool useBatchStats = Training || RunningMean is null;
         bool passRunning = !Training || RunningMean is not null;
-        return F.BatchNorm(input, passRunning ? RunningMean : null, passRunning ? RunningVar : null, Weight, Bias, useBatchStats, factor, Eps);
+        return F.BatchNorm(input, passRunning ? RunningMean : null, passRunning ? RunningVar : null, Weight, Bias, useBatchStats, factor, Eps, relu);
     }
 
     protected override string ExtraRepr() =>

@@ -10,11 +10,16 @@ namespace ConvKit.Nn;
 /// norm is in eval mode with running statistics, the conv pads with zeros, the input is [N, C, H, W], and none of the
 /// modules has a forward hook (a hook must see its module's own output). The result equals the unfused one: the map
 /// is the same y·scale + shift, with scale and shift computed as <see cref="F.BatchNorm"/> computes them.
+/// A BatchNorm2d → ReLU pair that no conv fusion took (training, or a gradient needed) runs as one batch norm with
+/// the ReLU in place: the same numbers, one activation kept instead of two.
 /// </summary>
 internal static class InferenceFusion
 {
     /// <summary>Fused convolutions run on this thread (for tests that must see fusion happen).</summary>
     [ThreadStatic] internal static int FusedCount;
+
+    /// <summary>BatchNorm2d → ReLU pairs run as one op on this thread (for tests).</summary>
+    [ThreadStatic] internal static int BatchNormReluCount;
 
     /// <summary>Runs <paramref name="layers"/> in order on <paramref name="input"/>, fusing the runs that qualify.</summary>
     public static Tensor Run(IReadOnlyList<Module> layers, Tensor input)
@@ -25,6 +30,13 @@ internal static class InferenceFusion
             {
                 input = output;
                 i += 1 + used;
+                continue;
+            }
+            if (layers[i] is BatchNorm2d bn && !bn.HasForwardHooks && i + 1 < layers.Count && layers[i + 1] is ReLU { HasForwardHooks: false })
+            {
+                BatchNormReluCount++;
+                input = bn.ForwardRelu(input);
+                i += 2;
                 continue;
             }
             input = layers[i].Call(input);

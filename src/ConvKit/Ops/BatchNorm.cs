@@ -11,7 +11,16 @@ public static partial class F
     /// variance for runningVar. In evaluation, normalizes with the running statistics.
     /// </summary>
     public static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight = null, Tensor? bias = null,
-                                   bool training = false, double momentum = 0.1, double eps = 1e-5)
+                                   bool training = false, double momentum = 0.1, double eps = 1e-5) =>
+        BatchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps, relu: false);
+
+    /// <summary>
+    /// relu(batch_norm(...)) as one op when <paramref name="relu"/>: the ReLU runs in place on the normalized output,
+    /// so a training step keeps one activation where BatchNorm2d → ReLU keeps two (PyTorch keeps one with
+    /// ReLU(inplace=True)). The backward masks the gradient as ReLU's backward does, then runs batch norm's.
+    /// </summary>
+    internal static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+                                     bool training, double momentum, double eps, bool relu)
     {
         const string op = "batch_norm";
         if (input.Dim < 2) throw new ArgumentException($"{op}: expected input with at least 2 dimensions [N, C, ...], got {ShapeUtil.Format(input.Sizes)}");
@@ -50,9 +59,16 @@ public static partial class F
         }
         var y = Tensor.Empty(input.Sizes);
         ReferenceNorm.Affine(xs, y.Span, scale, shift, n, c, l);
+        if (relu) MaxOp.Apply(y.Span, 0f, y.Span);
         return Autograd.Record(y, [input, weight, bias], g =>
         {
             var gs = g.Contiguous().Span;
+            if (relu)
+            {
+                var masked = Tensor.Empty(input.Sizes);
+                PassIfPositiveOp.Apply(gs, y.Span, masked.Span);
+                gs = masked.Span;
+            }
             var xv = x.Span;
             var (sumDy, sumDyXhat) = ReferenceNorm.GradSums(gs, xv, mean, invstd, n, c, l);
             Tensor? dx = null;

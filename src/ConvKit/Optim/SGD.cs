@@ -63,8 +63,9 @@ public sealed class SGD : Optimizer<SgdParamGroup>
 
     private protected override void Update(SgdParamGroup group, int[] shape, Span<float> param, ReadOnlySpan<float> grad, Dictionary<string, Tensor> state)
     {
-        // Room for the decayed gradient and the Nesterov look-ahead, which are alive together.
-        var scratch = ArrayPool<float>.Shared.Rent(2 * param.Length);
+        // Room for the decayed gradient and the Nesterov look-ahead, which are alive together; plain momentum needs none.
+        int scratchLength = (group.WeightDecay != 0 ? param.Length : 0) + (group.Nesterov ? param.Length : 0);
+        var scratch = scratchLength == 0 ? [] : ArrayPool<float>.Shared.Rent(scratchLength);
         try
         {
             ReadOnlySpan<float> d = grad;
@@ -87,7 +88,7 @@ public sealed class SGD : Optimizer<SgdParamGroup>
                 var buf = bufTensor.Span;
                 if (group.Nesterov)
                 {
-                    var nesterov = scratch.AsSpan(param.Length, param.Length);
+                    var nesterov = scratch.AsSpan(scratchLength - param.Length, param.Length);
                     TensorPrimitives.FusedMultiplyAdd(buf, (float)group.Momentum, d, nesterov);
                     d = nesterov;
                 }
@@ -95,6 +96,6 @@ public sealed class SGD : Optimizer<SgdParamGroup>
             }
             TensorPrimitives.FusedMultiplyAdd(d, (float)-group.Lr, param, param);
         }
-        finally { ArrayPool<float>.Shared.Return(scratch); }
+        finally { if (scratchLength > 0) ArrayPool<float>.Shared.Return(scratch); }
     }
 }

@@ -104,4 +104,46 @@ public class InferenceFusionTests
             Assert.Equal(Unfused(conv, bn, relu, x), y.ToArray());
         }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void BatchNormThenReluUnderGradientsIsOneOpWithTheSameNumbersAndGradients(bool training)
+    {
+        var (fused, conv, bn, relu) = Block(4, 6, seed: 7);
+        var (plain, conv2, bn2, relu2) = Block(4, 6, seed: 7);
+        conv.Weight.Span.CopyTo(conv2.Weight.Span);
+        conv.Bias!.Span.CopyTo(conv2.Bias!.Span);
+        if (training) { fused.Train(); plain.Train(); }
+        var x = TestUtil.Random(new Random(8), 3, 4, 9, 9).RequiresGrad_();
+        var x2 = x.Detach().Clone().RequiresGrad_();
+        int before = InferenceFusion.BatchNormReluCount;
+        var y = fused.Forward(x);
+        Assert.Equal(before + 1, InferenceFusion.BatchNormReluCount);
+        var y2 = relu2.Forward(bn2.Forward(conv2.Forward(x2)));
+        Assert.Equal(y2.ToArray(), y.ToArray());
+        Assert.Contains(y.ToArray(), v => v == 0f);   // some outputs are clipped, so the mask matters
+        var g = TestUtil.Random(new Random(9), 3, 6, 9, 9);
+        y.Backward(g);
+        y2.Backward(g);
+        Assert.Equal(x2.Grad!.ToArray(), x.Grad!.ToArray());
+        Assert.Equal(conv2.Weight.Grad!.ToArray(), conv.Weight.Grad!.ToArray());
+        Assert.Equal(bn2.Weight!.Grad!.ToArray(), bn.Weight!.Grad!.ToArray());
+        Assert.Equal(bn2.Bias!.Grad!.ToArray(), bn.Bias!.Grad!.ToArray());
+        Assert.Equal(bn2.RunningMean!.ToArray(), bn.RunningMean!.ToArray());
+        Assert.Equal(bn2.RunningVar!.ToArray(), bn.RunningVar!.ToArray());
+    }
+
+    [Fact]
+    public void AHookOnTheReluKeepsBatchNormAndReluApart()
+    {
+        var (block, _, _, relu) = Block(4, 6);
+        block.Train();
+        Tensor? input = null;
+        using var hook = relu.RegisterForwardHook((_, i, _) => input = i);
+        int before = InferenceFusion.BatchNormReluCount;
+        block.Forward(TestUtil.Random(new Random(5), 2, 4, 7, 7));
+        Assert.Equal(before, InferenceFusion.BatchNormReluCount);
+        Assert.Contains(input!.ToArray(), v => v < 0f);  // the hook saw the batch norm's own, unclipped output
+    }
 }

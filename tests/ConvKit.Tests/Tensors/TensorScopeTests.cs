@@ -206,6 +206,46 @@ public class BackwardRecyclingTests
         Assert.All(x.Grad!.ToArray(), v => Assert.Equal(1.5f, v));
     }
 
+    [Fact]
+    public void A_training_scope_recycles_passed_activations_during_backward_but_not_the_root_or_kept_tensors()
+    {
+        var w = Leaf(7);
+        Tensor hidden, kept, loss;
+        float[] expected;
+        using (var scope = TensorScope.BeginTraining())
+        {
+            var x = Tensor.Full([2, 1024], 2f);
+            hidden = (x * w).Exp();
+            kept = scope.Keep(hidden * 3f);
+            expected = kept.ToArray();
+            var before = hidden.ToArray();
+            loss = (hidden * kept).Sum();
+            loss.Backward();
+            // Recycled: poisoned, or already reused by a later gradient.
+            Assert.NotEqual(before, hidden.ToArray());
+            Assert.Equal(expected, kept.ToArray());
+            Assert.True(float.IsFinite(loss.Item()));
+            // loss = Σ 3h², h = exp(2w), kept = 3h: dloss/dw = 6h · 2h = 4·kept²/3.
+            Assert.Equal(expected.Select(v => 4 * v * v / 3), w.Grad!.ToArray(), new ToleranceComparer(1e-5f));
+        }
+    }
+
+    [Fact]
+    public void Retaining_the_graph_recycles_no_activation()
+    {
+        var w = Leaf(9);
+        using (TensorScope.BeginTraining())
+        {
+            var hidden = (w * 2f).Exp();
+            var loss = hidden.Sum();
+            loss.Backward(retainGraph: true);
+            var h = hidden.ToArray();
+            Assert.DoesNotContain(h, float.IsNaN);
+            loss.Backward();
+            Assert.Equal(h.Select(v => 4 * v), w.Grad!.ToArray(), new ToleranceComparer(1e-5f));
+        }
+    }
+
     private sealed class ToleranceComparer(float tol) : IEqualityComparer<float>
     {
         public bool Equals(float p, float q) => Math.Abs(p - q) <= tol * Math.Max(1, Math.Abs(q));
