@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace ConvKit;
 
 /// <summary>
@@ -120,8 +122,16 @@ public static class Autograd
                 if (_grads.Remove(input, out var prev))
                 {
                     Unread(prev);
-                    Put(input, prev + ig);
-                    _spent.Add(prev);
+                    if (CanAddInPlace(prev, ig, g, inputGrads))
+                    {
+                        TensorPrimitives.Add(prev.Span, ig.Contiguous().Span, prev.Span);
+                        Put(input, prev);
+                    }
+                    else
+                    {
+                        Put(input, prev + ig);
+                        _spent.Add(prev);
+                    }
                 }
                 else Put(input, ig);
             }
@@ -159,6 +169,21 @@ public static class Autograd
         private void Unread(Tensor g)
         {
             if (--_readers[g.Storage] == 0) _readers.Remove(g.Storage);
+        }
+
+        /// <summary>
+        /// A pending gradient may take the next contribution in place (as PyTorch's input buffer accumulates) when this
+        /// pass made it, it is exactly its storage, and nothing else reads that storage: no other pending gradient, not
+        /// the node's incoming gradient, not one of the gradients the node just returned.
+        /// </summary>
+        private bool CanAddInPlace(Tensor prev, Tensor ig, Tensor g, Tensor?[] inputGrads)
+        {
+            var s = prev.Storage;
+            if (!scope.Owns(s) || _readers.ContainsKey(s) || !prev.IsContiguous || prev.Offset != 0 || s.Length != prev.Numel) return false;
+            if (ReferenceEquals(s, g.Storage)) return false;
+            foreach (var other in inputGrads)
+                if (other is not null && ReferenceEquals(s, other.Storage)) return false;
+            return ShapeUtil.SameShape(prev.Sizes, ig.Sizes);
         }
 
         /// <summary>A leaf may take over a gradient that this pass made, that nothing else reads and that is exactly its own storage.</summary>

@@ -219,6 +219,39 @@ public class WinogradConvTests(ITestOutputHelper output)
         finally { Gemm.ForceScalar = saved; }
     }
 
+    /// <summary>
+    /// Output channels in chunks (a small transformed-filter budget forces 2 to 5 of them, the last one short, in
+    /// both groups) give bit for bit the unchunked result, which the other tests check against the reference.
+    /// </summary>
+    [Theory]
+    [InlineData("F4x4")]
+    [InlineData("F2x2")]
+    public void ChunksOfOutputChannelsGiveTheUnchunkedResult(string variant)
+    {
+        var rng = new Random(6);
+        // 75 output and 40 input channels per group: U rows of 40 floats, 3088 floats per ξ unchunked.
+        var p = new Conv2dParams { N = 2, CIn = 80, H = 9, W = 10, COut = 150, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 9, OutW = 10, Groups = 2 };
+        var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
+        var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+        var b = ConvGeometryGen.Data(rng, p.COut);
+        var whole = new float[p.N * p.COut * p.OutPlane];
+        Forward(variant, x, w, b, whole, p, long.MaxValue);
+        int xi = variant == "F4x4" ? 36 : 16;
+        // 2100 floats per ξ fit chunks of 40 channels (2 chunks, the last of 35); 1100 fit chunks of 24 (4, the last of 3).
+        foreach (long budget in new long[] { xi * 2100L, xi * 1100L })
+        {
+            var chunked = new float[whole.Length];
+            Forward(variant, x, w, b, chunked, p, budget);
+            Assert.Equal(whole, chunked);
+        }
+    }
+
+    private static void Forward(string variant, float[] x, float[] w, float[] b, float[] y, Conv2dParams p, long uBudget)
+    {
+        if (variant == "F4x4") WinogradConv<ConvKit.Kernels.Cpu.F4x4>.Forward(x, w, b, y, p, int.MaxValue, uBudget);
+        else WinogradConv<ConvKit.Kernels.Cpu.F2x2>.Forward(x, w, b, y, p, int.MaxValue, uBudget);
+    }
+
     /// <summary>Several tile blocks per call, a ragged last block, and images whose tiles straddle block edges.</summary>
     [Theory]
     [InlineData("F4x4")]

@@ -181,6 +181,17 @@ public class BackwardRecyclingTests
     }
 
     [Fact]
+    public void A_tensor_used_many_times_sums_its_gradients_whether_in_place_or_not()
+    {
+        var a = Leaf(2);
+        var h = a * 2f;                                  // non-leaf, read by four consumers
+        var y = h * 3f + h.Clone() + (h + h) + h.Exp();  // the pass-through and the doubled use share gradients
+        y.Sum().Backward();
+        var expected = a.ToArray().Select(v => 2 * (3 + 1 + 2 + MathF.Exp(2 * v))).ToArray();
+        Assert.Equal(expected, a.Grad!.ToArray(), new ToleranceComparer(1e-5f));
+    }
+
+    [Fact]
     public void Gradients_accumulate_in_place_over_retained_passes()
     {
         var x = Leaf(3);

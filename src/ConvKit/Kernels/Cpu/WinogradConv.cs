@@ -82,6 +82,9 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
     /// </summary>
     private const long BlockBudget = 1L << 18;
 
+    /// <summary>Floats of transformed filters U per chunk of output channels (16 MB, one ArrayPool bucket).</summary>
+    private const long UBudget = 1L << 22;
+
     public static bool Applies(Conv2dParams p) => WinogradConv.Applies(p);
 
     /// <summary>Whether the m×m tiles are at least half full of outputs (very thin planes are mostly tile padding).</summary>
@@ -115,18 +118,21 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
         Forward(x, w, bias, y, p, int.MaxValue);
 
     /// <summary><see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Conv2dParams)"/> with at most <paramref name="maxBlockTiles"/> tiles per block, so tests can cross block edges on small layers.</summary>
-    internal static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles)
+    /// and at most <paramref name="uBudget"/> floats of transformed filters per chunk of output channels (tests cross chunk edges with a small one).
+    internal static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles,
+                                 long uBudget = UBudget)
     {
         if (y.IsEmpty) return;
-        if (Avx.IsSupported && !Gemm.ForceScalar) Run<Lanes8>(x, w, bias, y, p, maxBlockTiles);
-        else Run<Lanes4>(x, w, bias, y, p, maxBlockTiles);
+        if (Avx.IsSupported && !Gemm.ForceScalar) Run<Lanes8>(x, w, bias, y, p, maxBlockTiles, uBudget);
+        else Run<Lanes4>(x, w, bias, y, p, maxBlockTiles, uBudget);
     }
 
     /// <summary>The geometry of one call and its pinned operands, shared by the phases.</summary>
     private sealed class Plan
     {
         public required Conv2dParams P;
-        public int Cig, Cog, TilesW, TilesPerImage, Tb, Ld, Ldu;
+        /// <summary>Cog: output channels of the chunk being run; K0: its first, within the group of GroupCog.</summary>
+        public int Cig, Cog, GroupCog, K0, TilesW, TilesPerImage, Tb, Ld, Ldu;
         /// <summary>Floats between the ξ matrices of U, V and M (see <see cref="XiStride"/>).</summary>
         public long UXi, VXi, MXi;
         public float* X, Wt, Bias, Y, U;
@@ -157,14 +163,21 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
         }
     }
 
-    private static void Run<TV>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles)
-        where TV : unmanaged, ILanes<TV>
+    private static void Run<TV>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles,
+                                long uBudget) where TV : unmanaged, ILanes<TV>
     {
         int cig = p.CInPerGroup, cog = p.COutPerGroup, tilesW = TileCount(p.OutW), threads = Parallelism.Threads;
         int tiles = (int)Tiles(p);
+        int ldu = (cig + TV.Count - 1) / TV.Count * TV.Count;
+        // Output channels run in chunks whose transformed filters U fit the budget: U of a wide layer (16 · 512 · 1024
+        // floats for F(2×2) on a 1024 → 512 conv) would otherwise be the largest buffer of a training step. Each chunk
+        // transforms the inputs again, which costs little where U is large: such layers have few tiles.
+        int chunks = 1;
+        while (chunks < cog && Xi * XiStride((long)ChunkSize(cog, chunks) * ldu) > uBudget) chunks++;
+        int kc = ChunkSize(cog, chunks);
         // Blocks of at most the budget (at least 64 tiles, so the GEMMs stay efficient), split further into ≥ 4 per
         // thread where that leaves ≥ 48 tiles each, so whole blocks can be shared out evenly.
-        int budgetTiles = (int)Math.Clamp(BlockBudget / (Xi * (long)(cig + cog)), 64, 1 << 16);
+        int budgetTiles = (int)Math.Clamp(BlockBudget / (Xi * (long)(cig + kc)), 64, 1 << 16);
         int blocks = Math.Max((tiles + budgetTiles - 1) / budgetTiles, Math.Min(4 * threads, tiles / 48));
         int tb = Math.Min((tiles + blocks - 1) / blocks, Math.Max(1, maxBlockTiles));
         blocks = (tiles + tb - 1) / tb;
@@ -172,10 +185,10 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
         {
             // Rows of V and M have room for one more lane group (a short group at a row end is stored whole) and
             // are a whole number of lane vectors, so the transforms step through them in TV units.
-            P = p, Cig = cig, Cog = cog, TilesW = tilesW, TilesPerImage = tilesW * TileCount(p.OutH), Tb = tb,
-            Ld = (tb + TV.Count - 1) / TV.Count * TV.Count + TV.Count, Ldu = (cig + TV.Count - 1) / TV.Count * TV.Count,
+            P = p, Cig = cig, GroupCog = cog, TilesW = tilesW, TilesPerImage = tilesW * TileCount(p.OutH), Tb = tb,
+            Ld = (tb + TV.Count - 1) / TV.Count * TV.Count + TV.Count, Ldu = ldu,
         };
-        (plan.UXi, plan.VXi, plan.MXi) = (XiStride((long)cog * plan.Ldu), XiStride((long)cig * plan.Ld), XiStride((long)cog * plan.Ld));
+        (plan.UXi, plan.VXi, plan.MXi) = (XiStride((long)kc * plan.Ldu), XiStride((long)cig * plan.Ld), XiStride((long)kc * plan.Ld));
         var u = ArrayPool<float>.Shared.Rent((int)(Xi * plan.UXi));
         try
         {
@@ -183,7 +196,10 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
             {
                 plan.X = px; plan.Wt = pw; plan.Bias = pb; plan.Y = py; plan.U = pu;
                 for (int g = 0; g < p.Groups; g++)
+                for (int k0 = 0; k0 < cog; k0 += kc)
                 {
+                    plan.K0 = k0;
+                    plan.Cog = Math.Min(kc, cog - k0);
                     TransformWeights<TV>(plan, g);
                     // With enough blocks each thread runs whole blocks (its phases then run inline and V, M stay in its
                     // cache); otherwise the blocks run in turn and each phase is parallel.
@@ -198,6 +214,9 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
             ArrayPool<float>.Shared.Return(u);
         }
     }
+
+    /// <summary>Output channels per chunk when <paramref name="cog"/> is cut into <paramref name="chunks"/>: even, in whole register rows.</summary>
+    internal static int ChunkSize(int cog, int chunks) => chunks == 1 ? cog : Math.Min(cog, ((cog + chunks - 1) / chunks + 7) / 8 * 8);
 
     /// <summary>
     /// A distance between the α² ξ matrices of at least <paramref name="floats"/> that is one cache line more than a
@@ -239,7 +258,7 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
             TV* src = stackalloc TV[9];
             TV* tmp = stackalloc TV[3 * TTile.Alpha];
             float* sf = (float*)src;
-            float* filters = pl.Wt + (long)(g * pl.Cog + k) * pl.Cig * 9;
+            float* filters = pl.Wt + (long)(g * pl.GroupCog + pl.K0 + k) * pl.Cig * 9;
             for (int c0 = 0; c0 < pl.Cig; c0 += lanes)
             {
                 int valid = Math.Min(lanes, pl.Cig - c0);
@@ -314,7 +333,7 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
         nint ms = (nint)m;
         Parallelism.For(pl.Cog, k =>
         {
-            int co = g * pl.Cog + k;
+            int co = g * pl.GroupCog + pl.K0 + k;
             var bias = TV.Broadcast(pl.Bias == null ? 0f : pl.Bias[co]);
             TV* tmp = stackalloc TV[mt * TTile.Alpha];
             TV* dst = stackalloc TV[mt * mt];
