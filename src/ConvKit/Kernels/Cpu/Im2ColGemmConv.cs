@@ -152,12 +152,13 @@ internal static unsafe class Im2ColGemmConv
     }
 
     /// <summary>
-    /// w [COut, CIn/g, KH, KW] flipped for the adjoint (<see cref="FlipWeight"/>) in an array from the shared pool; its
-    /// first w.Length floats are the weights. The caller returns it to ArrayPool&lt;float&gt;.Shared.
+    /// w [COut, CIn/g, KH, KW] flipped for the adjoint (<see cref="FlipWeight"/>), in an array of exactly w.Length
+    /// floats from <see cref="TensorPool"/>: a wide layer's weights (9.4M floats for 1024 → 1024 3×3) would take a
+    /// power-of-two ArrayPool bucket almost twice that size. The caller returns it with TensorPool.Return.
     /// </summary>
     internal static float[] RentFlippedWeight(ReadOnlySpan<float> w, Conv2dParams p)
     {
-        var f = ArrayPool<float>.Shared.Rent(w.Length);
+        var f = TensorPool.Rent<float>(w.Length, zero: false);
         FlipWeight(w, f, p);
         return f;
     }
@@ -181,8 +182,8 @@ internal static unsafe class Im2ColGemmConv
         if (FlippedForward(p) is { } flipped)
         {
             var f = RentFlippedWeight(w, p);
-            try { Forward(y, f.AsSpan(0, w.Length), bias, x, flipped); }
-            finally { ArrayPool<float>.Shared.Return(f); }
+            try { Forward(y, f, bias, x, flipped); }
+            finally { TensorPool.Return(f); }
             return;
         }
         if (PerImage(p))

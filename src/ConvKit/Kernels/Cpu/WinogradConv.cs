@@ -103,9 +103,8 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
             Im2ColGemmConv.Adjoint(y, w, bias, x, p);
             return;
         }
-        var f = Im2ColGemmConv.RentFlippedWeight(w, p);
-        try { Forward(y, f.AsSpan(0, w.Length), bias, x, flipped); }
-        finally { System.Buffers.ArrayPool<float>.Shared.Return(f); }
+        // The filter transform reads w flipped and channel-swapped in place: no flipped copy of a wide layer's weights.
+        Forward(y, w, bias, x, flipped, int.MaxValue, UBudget, swappedWeights: true);
     }
 
     /// <summary>Output tiles per group: N · ⌈OutH/m⌉ · ⌈OutW/m⌉.</summary>
@@ -119,12 +118,13 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
 
     /// <summary><see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Conv2dParams)"/> with at most <paramref name="maxBlockTiles"/> tiles per block, so tests can cross block edges on small layers.</summary>
     /// and at most <paramref name="uBudget"/> floats of transformed filters per chunk of output channels (tests cross chunk edges with a small one).
+    /// With <paramref name="swappedWeights"/>, w is the adjoint's [CIn, COut/g, 3, 3] of the conv being run, read flipped.
     internal static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles,
-                                 long uBudget = UBudget)
+                                 long uBudget = UBudget, bool swappedWeights = false)
     {
         if (y.IsEmpty) return;
-        if (Avx.IsSupported && !Gemm.ForceScalar) Run<Lanes8>(x, w, bias, y, p, maxBlockTiles, uBudget);
-        else Run<Lanes4>(x, w, bias, y, p, maxBlockTiles, uBudget);
+        if (Avx.IsSupported && !Gemm.ForceScalar) Run<Lanes8>(x, w, bias, y, p, maxBlockTiles, uBudget, swappedWeights);
+        else Run<Lanes4>(x, w, bias, y, p, maxBlockTiles, uBudget, swappedWeights);
     }
 
     /// <summary>The geometry of one call and its pinned operands, shared by the phases.</summary>
@@ -133,6 +133,8 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
         public required Conv2dParams P;
         /// <summary>Cog: output channels of the chunk being run; K0: its first, within the group of GroupCog.</summary>
         public int Cig, Cog, GroupCog, K0, TilesW, TilesPerImage, Tb, Ld, Ldu;
+        /// <summary>Wt holds [Cig, GroupCog, 3, 3] per group, to be read flipped (the adjoint's filters), not [GroupCog, Cig, 3, 3].</summary>
+        public bool SwappedWeights;
         /// <summary>Floats between the ξ matrices of U, V and M (see <see cref="XiStride"/>).</summary>
         public long UXi, VXi, MXi;
         public float* X, Wt, Bias, Y, U;
@@ -164,7 +166,7 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
     }
 
     private static void Run<TV>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles,
-                                long uBudget) where TV : unmanaged, ILanes<TV>
+                                long uBudget, bool swappedWeights) where TV : unmanaged, ILanes<TV>
     {
         int cig = p.CInPerGroup, cog = p.COutPerGroup, tilesW = TileCount(p.OutW), threads = Parallelism.Threads;
         int tiles = (int)Tiles(p);
@@ -185,7 +187,7 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
         {
             // Rows of V and M have room for one more lane group (a short group at a row end is stored whole) and
             // are a whole number of lane vectors, so the transforms step through them in TV units.
-            P = p, Cig = cig, GroupCog = cog, TilesW = tilesW, TilesPerImage = tilesW * TileCount(p.OutH), Tb = tb,
+            P = p, Cig = cig, GroupCog = cog, SwappedWeights = swappedWeights, TilesW = tilesW, TilesPerImage = tilesW * TileCount(p.OutH), Tb = tb,
             Ld = (tb + TV.Count - 1) / TV.Count * TV.Count + TV.Count, Ldu = ldu,
         };
         (plan.UXi, plan.VXi, plan.MXi) = (XiStride((long)kc * plan.Ldu), XiStride((long)cig * plan.Ld), XiStride((long)kc * plan.Ld));
@@ -258,14 +260,18 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
             TV* src = stackalloc TV[9];
             TV* tmp = stackalloc TV[3 * TTile.Alpha];
             float* sf = (float*)src;
-            float* filters = pl.Wt + (long)(g * pl.GroupCog + pl.K0 + k) * pl.Cig * 9;
+            int kk = pl.K0 + k;
+            // Filter (kk, c) tap t: w[kk, c, t], or for the adjoint w[c, kk, 8 − t].
+            bool swapped = pl.SwappedWeights;
+            float* filters = swapped ? pl.Wt + ((long)g * pl.Cig * pl.GroupCog + kk) * 9 : pl.Wt + (long)(g * pl.GroupCog + kk) * pl.Cig * 9;
+            long cStride = swapped ? 9L * pl.GroupCog : 9;
             for (int c0 = 0; c0 < pl.Cig; c0 += lanes)
             {
                 int valid = Math.Min(lanes, pl.Cig - c0);
                 if (valid < lanes) new Span<float>(sf, 9 * lanes).Clear();
                 for (int l = 0; l < valid; l++)
                 for (int tap = 0; tap < 9; tap++)
-                    sf[tap * lanes + l] = filters[(c0 + l) * 9 + tap];
+                    sf[tap * lanes + l] = filters[(c0 + l) * cStride + (swapped ? 8 - tap : tap)];
                 TTile.Filter(src, tmp, (TV*)(pl.U + (long)k * pl.Ldu + c0), (nint)(pl.UXi / lanes));
             }
         });
