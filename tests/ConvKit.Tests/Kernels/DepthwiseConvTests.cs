@@ -41,4 +41,34 @@ public class DepthwiseConvTests
         }
         finally { Gemm.ForceScalar = saved; }
     }
+
+    /// <summary>The 3×3 path: horizontal stride 1 or 2, any vertical stride, padding up to 2 on each side and vertical dilation, channel multipliers, rows from 16 outputs up.</summary>
+    [Fact]
+    public void ThreeByThreeMatchesReference()
+    {
+        var rng = new Random(13);
+        for (int iter = 0; iter < 200; iter++)
+        {
+            int channels = rng.Next(1, 4), mult = rng.Next(1, 3), sw = rng.Next(1, 3), sh = rng.Next(1, 4), dh = rng.Next(1, 3);
+            int pt = rng.Next(0, 3), pb = rng.Next(0, 3), pl = rng.Next(0, 3), pr = rng.Next(0, 3);
+            int h = rng.Next(2 * dh + 1, 14), w = rng.Next(16 * sw + 2, 90);
+            int oh = Conv2dParams.ConvOutSize(h, pt + pb, 3, sh, dh), ow = Conv2dParams.ConvOutSize(w, pl + pr, 3, sw, 1);
+            if (oh < 1 || ow < 16) continue;
+            var p = new Conv2dParams
+            {
+                N = rng.Next(1, 3), CIn = channels, H = h, W = w, COut = channels * mult, KH = 3, KW = 3, StrideH = sh, StrideW = sw,
+                PadTop = pt, PadLeft = pl, DilationH = dh, Groups = channels, OutH = oh, OutW = ow,
+            };
+            var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
+            var wt = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+            var b = iter % 2 == 0 ? ConvGeometryGen.Data(rng, p.COut) : [];
+            var yRef = new float[p.N * p.COut * p.OutPlane];
+            var yFast = Enumerable.Repeat(float.NaN, yRef.Length).ToArray();
+            ReferenceConv.Forward<float>(x, wt, b, yRef, p);
+            DepthwiseConv.Forward(x, wt, b, yFast, p);
+            for (int i = 0; i < yRef.Length; i++)
+                Assert.True(Math.Abs(yRef[i] - yFast[i]) <= 1e-4 * Math.Max(1, Math.Abs(yRef[i])),
+                    $"element {i} is {yFast[i]}, reference {yRef[i]}; {p}");
+        }
+    }
 }
