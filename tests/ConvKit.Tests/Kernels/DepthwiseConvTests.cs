@@ -27,16 +27,7 @@ public class DepthwiseConvTests
                 int channels = rng.Next(1, 5), mult = rng.Next(1, 3);
                 var p = ConvGeometryGen.Next(rng, maxH: 12, minW: 1, maxW: 80) with { CIn = channels * 2, COut = channels * 2 * mult, Groups = channels * 2 };
                 Assert.True(DepthwiseConv.Applies(p));
-                var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
-                var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
-                var b = iter % 2 == 0 ? ConvGeometryGen.Data(rng, p.COut) : [];
-                var yRef = new float[p.N * p.COut * p.OutPlane];
-                var yFast = Enumerable.Repeat(float.NaN, yRef.Length).ToArray();
-                ReferenceConv.Forward<float>(x, w, b, yRef, p);
-                DepthwiseConv.Forward(x, w, b, yFast, p);
-                for (int i = 0; i < yRef.Length; i++)
-                    Assert.True(Math.Abs(yRef[i] - yFast[i]) <= 1e-4 * Math.Max(1, Math.Abs(yRef[i])),
-                        $"element {i} is {yFast[i]}, reference {yRef[i]}; {p} scalar={scalar}");
+                MatchesReference(p, rng, bias: iter % 2 == 0, $"scalar={scalar}");
             }
         }
         finally { Gemm.ForceScalar = saved; }
@@ -59,16 +50,21 @@ public class DepthwiseConvTests
                 N = rng.Next(1, 3), CIn = channels, H = h, W = w, COut = channels * mult, KH = 3, KW = 3, StrideH = sh, StrideW = sw,
                 PadTop = pt, PadLeft = pl, DilationH = dh, Groups = channels, OutH = oh, OutW = ow,
             };
-            var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
-            var wt = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
-            var b = iter % 2 == 0 ? ConvGeometryGen.Data(rng, p.COut) : [];
-            var yRef = new float[p.N * p.COut * p.OutPlane];
-            var yFast = Enumerable.Repeat(float.NaN, yRef.Length).ToArray();
-            ReferenceConv.Forward<float>(x, wt, b, yRef, p);
-            DepthwiseConv.Forward(x, wt, b, yFast, p);
-            for (int i = 0; i < yRef.Length; i++)
-                Assert.True(Math.Abs(yRef[i] - yFast[i]) <= 1e-4 * Math.Max(1, Math.Abs(yRef[i])),
-                    $"element {i} is {yFast[i]}, reference {yRef[i]}; {p}");
+            MatchesReference(p, rng, bias: iter % 2 == 0, "3×3");
         }
+    }
+
+    private static void MatchesReference(Conv2dParams p, Random rng, bool bias, string what)
+    {
+        var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
+        var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+        var b = bias ? ConvGeometryGen.Data(rng, p.COut) : [];
+        var yRef = new float[p.N * p.COut * p.OutPlane];
+        var yFast = Enumerable.Repeat(float.NaN, yRef.Length).ToArray();
+        ReferenceConv.Forward<float>(x, w, b, yRef, p);
+        DepthwiseConv.Forward(x, w, b, yFast, p);
+        for (int i = 0; i < yRef.Length; i++)
+            Assert.True(Math.Abs(yRef[i] - yFast[i]) <= 1e-4 * Math.Max(1, Math.Abs(yRef[i])),
+                $"element {i} is {yFast[i]}, reference {yRef[i]}; {p} {what}");
     }
 }

@@ -56,52 +56,62 @@ internal static unsafe class DepthwiseConv
     private static void RegisterForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p)
     {
         // The geometry in locals: Conv2dParams is a class, and its fields would be re-read after every store.
-        int mult = p.COutPerGroup, taps = p.KH * p.KW, cOut = p.COut, cIn = p.CIn, inPlane = p.InPlane, outPlane = p.OutPlane;
+        int taps = p.KH * p.KW;
         int H = p.H, W = p.W, OH = p.OutH, OW = p.OutW, KH = p.KH, KW = p.KW, SH = p.StrideH, SW = p.StrideW;
         int PT = p.PadTop, PL = p.PadLeft, DH = p.DilationH, DW = p.DilationW;
+        ForEachPlane(x, w, bias, y, p, (src, dst, k, bias0) =>
+        {
+            // The taps broadcast once per plane, not once per output vector.
+            var wv = stackalloc Vector256<float>[taps];
+            for (int t = 0; t < taps; t++) wv[t] = Vector256.Create(k[t]);
+            var b0 = Vector256.Create(bias0);
+            for (int oh = 0; oh < OH; oh++)
+            {
+                int ih0 = oh * SH - PT;
+                float* orow = dst + (long)oh * OW;
+                // Four output vectors at a time: four independent FMA chains and a quarter of the loop overhead per tap.
+                // The last block ends at OutW, overlapping the one before: it recomputes a few outputs, identically.
+                for (int o = 0; o < OW; o += 32)
+                {
+                    int ow = Math.Min(o, OW - 32);
+                    Vector256<float> a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+                    int iwBase = ow * SW - PL, step = 8 * SW;
+                    for (int kh = 0; kh < KH; kh++)
+                    {
+                        int ih = ih0 + kh * DH;
+                        if ((uint)ih >= (uint)H) continue;
+                        float* irow = src + (long)ih * W;
+                        var wk = wv + kh * KW;
+                        for (int kw = 0; kw < KW; kw++)
+                        {
+                            int iw = iwBase + kw * DW;
+                            var wt = wk[kw];
+                            a0 = Fma.MultiplyAdd(ConvImage.LoadStrided(irow + iw, iw, W, SW), wt, a0);
+                            a1 = Fma.MultiplyAdd(ConvImage.LoadStrided(irow + iw + step, iw + step, W, SW), wt, a1);
+                            a2 = Fma.MultiplyAdd(ConvImage.LoadStrided(irow + iw + 2 * step, iw + 2 * step, W, SW), wt, a2);
+                            a3 = Fma.MultiplyAdd(ConvImage.LoadStrided(irow + iw + 3 * step, iw + 3 * step, W, SW), wt, a3);
+                        }
+                    }
+                    a0.Store(orow + ow); a1.Store(orow + ow + 8); a2.Store(orow + ow + 16); a3.Store(orow + ow + 24);
+                }
+            }
+        });
+    }
+
+    private delegate void PlaneBody(float* src, float* dst, float* k, float bias);
+
+    /// <summary>Runs <paramref name="body"/> on every output plane [n, co] in parallel, with its input plane, filter and bias.</summary>
+    private static void ForEachPlane(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, PlaneBody body)
+    {
+        int mult = p.COutPerGroup, taps = p.KH * p.KW, cOut = p.COut, cIn = p.CIn, inPlane = p.InPlane, outPlane = p.OutPlane;
         fixed (float* px = x, pw = w, py = y, pb = bias)
         {
             nint xs = (nint)px, ws = (nint)pw, ys = (nint)py, bs = bias.IsEmpty ? 0 : (nint)pb;
             Parallelism.For(p.N * cOut, plane =>
             {
                 int n = plane / cOut, co = plane % cOut;
-                float* src = (float*)xs + ((long)n * cIn + co / mult) * inPlane;
-                float* dst = (float*)ys + (long)plane * outPlane;
-                float* k = (float*)ws + (long)co * taps;
-                // The taps broadcast once per plane, not once per output vector.
-                var wv = stackalloc Vector256<float>[taps];
-                for (int t = 0; t < taps; t++) wv[t] = Vector256.Create(k[t]);
-                var b0 = Vector256.Create(bs == 0 ? 0f : ((float*)bs)[co]);
-                for (int oh = 0; oh < OH; oh++)
-                {
-                    int ih0 = oh * SH - PT;
-                    float* orow = dst + (long)oh * OW;
-                    // Four output vectors at a time: four independent FMA chains and a quarter of the loop overhead per tap.
-                    // The last block ends at OutW, overlapping the one before: it recomputes a few outputs, identically.
-                    for (int o = 0; o < OW; o += 32)
-                    {
-                        int ow = Math.Min(o, OW - 32);
-                        Vector256<float> a0 = b0, a1 = b0, a2 = b0, a3 = b0;
-                        int iwBase = ow * SW - PL, step = 8 * SW;
-                        for (int kh = 0; kh < KH; kh++)
-                        {
-                            int ih = ih0 + kh * DH;
-                            if ((uint)ih >= (uint)H) continue;
-                            float* irow = src + (long)ih * W;
-                            var wk = wv + kh * KW;
-                            for (int kw = 0; kw < KW; kw++)
-                            {
-                                int iw = iwBase + kw * DW;
-                                var wt = wk[kw];
-                                a0 = Fma.MultiplyAdd(ConvImage.LoadStrided(irow + iw, iw, W, SW), wt, a0);
-                                a1 = Fma.MultiplyAdd(ConvImage.LoadStrided(irow + iw + step, iw + step, W, SW), wt, a1);
-                                a2 = Fma.MultiplyAdd(ConvImage.LoadStrided(irow + iw + 2 * step, iw + 2 * step, W, SW), wt, a2);
-                                a3 = Fma.MultiplyAdd(ConvImage.LoadStrided(irow + iw + 3 * step, iw + 3 * step, W, SW), wt, a3);
-                            }
-                        }
-                        a0.Store(orow + ow); a1.Store(orow + ow + 8); a2.Store(orow + ow + 16); a3.Store(orow + ow + 24);
-                    }
-                }
+                body((float*)xs + ((long)n * cIn + co / mult) * inPlane, (float*)ys + (long)plane * outPlane, (float*)ws + (long)co * taps,
+                     bs == 0 ? 0f : ((float*)bs)[co]);
             });
         }
     }
@@ -137,58 +147,50 @@ internal static unsafe class DepthwiseConv
     private static void Forward3x3<TS>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p)
         where TS : struct, IStride
     {
-        int mult = p.COutPerGroup, cOut = p.COut, cIn = p.CIn, inPlane = p.InPlane, outPlane = p.OutPlane;
+        // The geometry in locals, as in RegisterForward.
         int H = p.H, W = p.W, OH = p.OutH, OW = p.OutW, SH = p.StrideH, PT = p.PadTop, PL = p.PadLeft, DH = p.DilationH;
         int sw = TS.Step, reach = 16 * sw + 2;   // input columns a block of 16 outputs reads, from its first
-        fixed (float* px = x, pw = w, py = y, pb = bias)
+        ForEachPlane(x, w, bias, y, p, (src, dst, k, bias0) =>
         {
-            nint xs = (nint)px, ws = (nint)pw, ys = (nint)py, bs = bias.IsEmpty ? 0 : (nint)pb;
-            Parallelism.For(p.N * cOut, plane =>
+            Vector256<float> w0 = Vector256.Create(k[0]), w1 = Vector256.Create(k[1]), w2 = Vector256.Create(k[2]);
+            Vector256<float> w3 = Vector256.Create(k[3]), w4 = Vector256.Create(k[4]), w5 = Vector256.Create(k[5]);
+            Vector256<float> w6 = Vector256.Create(k[6]), w7 = Vector256.Create(k[7]), w8 = Vector256.Create(k[8]);
+            var b0 = Vector256.Create(bias0);
+            for (int oh = 0; oh < OH; oh++)
             {
-                int n = plane / cOut, co = plane % cOut;
-                float* src = (float*)xs + ((long)n * cIn + co / mult) * inPlane;
-                float* dst = (float*)ys + (long)plane * outPlane;
-                float* k = (float*)ws + (long)co * 9;
-                Vector256<float> w0 = Vector256.Create(k[0]), w1 = Vector256.Create(k[1]), w2 = Vector256.Create(k[2]);
-                Vector256<float> w3 = Vector256.Create(k[3]), w4 = Vector256.Create(k[4]), w5 = Vector256.Create(k[5]);
-                Vector256<float> w6 = Vector256.Create(k[6]), w7 = Vector256.Create(k[7]), w8 = Vector256.Create(k[8]);
-                var b0 = Vector256.Create(bs == 0 ? 0f : ((float*)bs)[co]);
-                for (int oh = 0; oh < OH; oh++)
+                int ih0 = oh * SH - PT;
+                float* orow = dst + (long)oh * OW;
+                // The last block ends at OutW, overlapping the one before: it recomputes a few outputs, identically.
+                for (int o = 0; o < OW; o += 16)
                 {
-                    int ih0 = oh * SH - PT;
-                    float* orow = dst + (long)oh * OW;
-                    // The last block ends at OutW, overlapping the one before: it recomputes a few outputs, identically.
-                    for (int o = 0; o < OW; o += 16)
+                    int ow = Math.Min(o, OW - 16), iw = ow * sw - PL;
+                    bool inside = iw >= 0 && iw + reach <= W;
+                    Vector256<float> a0 = b0, a1 = b0;
+                    for (int kh = 0; kh < 3; kh++)
                     {
-                        int ow = Math.Min(o, OW - 16), iw = ow * sw - PL;
-                        bool inside = iw >= 0 && iw + reach <= W;
-                        Vector256<float> a0 = b0, a1 = b0;
-                        for (int kh = 0; kh < 3; kh++)
+                        int ih = ih0 + kh * DH;
+                        if ((uint)ih >= (uint)H) continue;
+                        float* q = src + (long)ih * W + iw;
+                        var (t0, t1, t2) = kh == 0 ? (w0, w1, w2) : kh == 1 ? (w3, w4, w5) : (w6, w7, w8);
+                        if (inside)
                         {
-                            int ih = ih0 + kh * DH;
-                            if ((uint)ih >= (uint)H) continue;
-                            float* q = src + (long)ih * W + iw;
-                            var (t0, t1, t2) = kh == 0 ? (w0, w1, w2) : kh == 1 ? (w3, w4, w5) : (w6, w7, w8);
-                            if (inside)
-                            {
-                                a0 = Fma.MultiplyAdd(TS.Load(q), t0, a0); a1 = Fma.MultiplyAdd(TS.Load(q + 8 * sw), t0, a1);
-                                a0 = Fma.MultiplyAdd(TS.Load(q + 1), t1, a0); a1 = Fma.MultiplyAdd(TS.Load(q + 8 * sw + 1), t1, a1);
-                                a0 = Fma.MultiplyAdd(TS.Load(q + 2), t2, a0); a1 = Fma.MultiplyAdd(TS.Load(q + 8 * sw + 2), t2, a1);
-                            }
-                            else
-                            {
-                                int jw = iw + 8 * sw;
-                                a0 = Fma.MultiplyAdd(TS.LoadClipped(q, iw, W), t0, a0); a1 = Fma.MultiplyAdd(TS.LoadClipped(q + 8 * sw, jw, W), t0, a1);
-                                a0 = Fma.MultiplyAdd(TS.LoadClipped(q + 1, iw + 1, W), t1, a0); a1 = Fma.MultiplyAdd(TS.LoadClipped(q + 8 * sw + 1, jw + 1, W), t1, a1);
-                                a0 = Fma.MultiplyAdd(TS.LoadClipped(q + 2, iw + 2, W), t2, a0); a1 = Fma.MultiplyAdd(TS.LoadClipped(q + 8 * sw + 2, jw + 2, W), t2, a1);
-                            }
+                            a0 = Fma.MultiplyAdd(TS.Load(q), t0, a0); a1 = Fma.MultiplyAdd(TS.Load(q + 8 * sw), t0, a1);
+                            a0 = Fma.MultiplyAdd(TS.Load(q + 1), t1, a0); a1 = Fma.MultiplyAdd(TS.Load(q + 8 * sw + 1), t1, a1);
+                            a0 = Fma.MultiplyAdd(TS.Load(q + 2), t2, a0); a1 = Fma.MultiplyAdd(TS.Load(q + 8 * sw + 2), t2, a1);
                         }
-                        a0.Store(orow + ow);
-                        a1.Store(orow + ow + 8);
+                        else
+                        {
+                            int jw = iw + 8 * sw;
+                            a0 = Fma.MultiplyAdd(TS.LoadClipped(q, iw, W), t0, a0); a1 = Fma.MultiplyAdd(TS.LoadClipped(q + 8 * sw, jw, W), t0, a1);
+                            a0 = Fma.MultiplyAdd(TS.LoadClipped(q + 1, iw + 1, W), t1, a0); a1 = Fma.MultiplyAdd(TS.LoadClipped(q + 8 * sw + 1, jw + 1, W), t1, a1);
+                            a0 = Fma.MultiplyAdd(TS.LoadClipped(q + 2, iw + 2, W), t2, a0); a1 = Fma.MultiplyAdd(TS.LoadClipped(q + 8 * sw + 2, jw + 2, W), t2, a1);
+                        }
                     }
+                    a0.Store(orow + ow);
+                    a1.Store(orow + ow + 8);
                 }
-            });
-        }
+            }
+        });
     }
 
     /// <summary>dx[n, ci] = Σ over the channel's outputs and taps of w·dy, scattered back; each dx plane is owned by one task.</summary>
