@@ -49,8 +49,14 @@ internal static unsafe class CpuPool
                     int h0 = oh * SH - PH;
                     int h1 = Math.Min(h0 + (KH - 1) * DH + 1, H);
                     while (h0 < 0) h0 += DH;
+                    // Windows whose columns all lie inside the row run 8 at a time; the clipped ones at the edges, one by one.
+                    int first = Math.Min(OW, (PW + SW - 1) / SW), end = first;
+                    if (Avx2.IsSupported && SW <= 2)
+                        end = WindowsRow(plane, h0, h1, first, outp + oh * OW, outi + oh * OW, W, OW, KW, SW, PW, DH, DW);
                     for (int ow = 0; ow < OW; ow++)
                     {
+                        if (ow == first) ow = end;
+                        if (ow >= OW) break;
                         int w0 = ow * SW - PW;
                         int w1 = Math.Min(w0 + (KW - 1) * DW + 1, W);
                         while (w0 < 0) w0 += DW;
@@ -93,6 +99,38 @@ internal static unsafe class CpuPool
             Take(ref max, ref best, a1, idx + Vector256.Create(1));
             Take(ref max, ref best, b0, idx + Vector256.Create(w));
             Take(ref max, ref best, b1, idx + Vector256.Create(w + 1));
+            max.Store(outp + ow);
+            Avx2.ConvertToVector256Int64(best.GetLower()).Store(outi + ow);
+            Avx2.ConvertToVector256Int64(best.GetUpper()).Store(outi + ow + 4);
+        }
+        return ow;
+    }
+
+    /// <summary>
+    /// Outputs [from, …) of one row, 8 at a time while their windows' columns all lie inside the row: the taps are read
+    /// in the scalar loop's row-major order with its replacement rule (<see cref="Take"/>), so values and indices are the
+    /// same. Stride 2 de-interleaves two loads. Returns the first output it did not write.
+    /// </summary>
+    private static int WindowsRow(float* plane, int h0, int h1, int from, float* outp, long* outi, int w, int outW, int kw, int sw, int pw, int dh, int dw)
+    {
+        var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * sw;
+        int ow = from;
+        // The last column read by the chunk's last tap: one vector (stride 1) or two (stride 2) from its first column.
+        for (; ow + 8 <= outW && ow * sw - pw + (kw - 1) * dw + 8 * sw <= w; ow += 8)
+        {
+            int c0 = ow * sw - pw;
+            var max = Vector256.Create(float.NegativeInfinity);
+            var best = lanes + Vector256.Create(h0 * w + c0);
+            for (int ih = h0; ih < h1; ih += dh)
+            {
+                float* row = plane + (long)ih * w;
+                for (int t = 0; t < kw; t++)
+                {
+                    int c = c0 + t * dw;
+                    var v = sw == 1 ? Avx.LoadVector256(row + c) : Shuffles.Deinterleave(Avx.LoadVector256(row + c), Avx.LoadVector256(row + c + 8)).Even;
+                    Take(ref max, ref best, v, lanes + Vector256.Create(ih * w + c));
+                }
+            }
             max.Store(outp + ow);
             Avx2.ConvertToVector256Int64(best.GetLower()).Store(outi + ow);
             Avx2.ConvertToVector256Int64(best.GetUpper()).Store(outi + ow + 4);
