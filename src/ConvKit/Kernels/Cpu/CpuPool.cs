@@ -82,15 +82,16 @@ internal static unsafe class CpuPool
     /// <summary>
     /// Eight 2×2/s2 windows at a time: the two input rows de-interleaved into even and odd columns, the four taps
     /// compared in the scalar loop's order with its replacement rule (greater, or NaN), indices tracked in int lanes
-    /// and widened to long. Returns how many outputs of the row it wrote (a multiple of 8).
+    /// and widened to long. Returns how many outputs of the row it wrote: all of them from 8 on, else none.
     /// </summary>
     private static int TwoByTwoRow(float* r0, float* r1, int rowStart, int w, float* outp, long* outi, int outW)
     {
-        int ow = 0;
+        if (outW < 8) return 0;
         var lane2 = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
-        for (; ow + 8 <= outW; ow += 8)
+        // The last block ends at outW, overlapping the one before: it recomputes a few outputs, identically.
+        for (int o = 0; o < outW; o += 8)
         {
-            int iw = 2 * ow;
+            int ow = Math.Min(o, outW - 8), iw = 2 * ow;
             var (a0, a1) = Shuffles.Deinterleave(Avx.LoadVector256(r0 + iw), Avx.LoadVector256(r0 + iw + 8));
             var (b0, b1) = Shuffles.Deinterleave(Avx.LoadVector256(r1 + iw), Avx.LoadVector256(r1 + iw + 8));
             var idx = lane2 + Vector256.Create(rowStart + iw);
@@ -103,7 +104,7 @@ internal static unsafe class CpuPool
             Avx2.ConvertToVector256Int64(best.GetLower()).Store(outi + ow);
             Avx2.ConvertToVector256Int64(best.GetUpper()).Store(outi + ow + 4);
         }
-        return ow;
+        return outW;
     }
 
     /// <summary>
