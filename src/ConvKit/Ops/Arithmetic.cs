@@ -10,7 +10,14 @@ public partial class Tensor
     public static Tensor operator -(Tensor a, Tensor b) =>
         Autograd.Record(Elementwise.Binary<SubOp>(a, b, "sub"), [a, b], g => [g.SumToShape(a.Sizes), (-g).SumToShape(b.Sizes)]);
 
-    public static Tensor operator *(Tensor a, Tensor b) =>
+    public static Tensor operator *(Tensor a, Tensor b)
+    {
+        if (PlaneScale.Planes(a, b) is > 0 and var planes) return PlaneScale.Multiply(a, b, planes);
+        if (PlaneScale.Planes(b, a) is > 0 and var gated) return PlaneScale.Multiply(b, a, gated);
+        return BroadcastMultiply(a, b);
+    }
+
+    private static Tensor BroadcastMultiply(Tensor a, Tensor b) =>
         Autograd.Record(Elementwise.Binary<MulOp>(a, b, "mul"), [a, b], g => [
             a.RequiresGrad ? (g * b.Detach()).SumToShape(a.Sizes) : null,
             b.RequiresGrad ? (g * a.Detach()).SumToShape(b.Sizes) : null]);
