@@ -9,7 +9,7 @@ public class ConvAlgorithmBenchmarks
     private Tensor _x = null!, _w = null!;
 
     /// <summary>N, C = K, H = W.</summary>
-    [Params("1,64,56", "1,256,14", "1,512,7", "8,64,56", "1,128,28")]
+    [Params("1,64,56", "1,256,14", "1,512,7", "8,64,56", "1,128,28", "1,512,14", "1,128,14", "2,256,14")]
     public string Shape { get; set; } = "";
 
     [Params(ConvAlgorithm.Im2ColGemm, ConvAlgorithm.Winograd, ConvAlgorithm.Winograd2)]
