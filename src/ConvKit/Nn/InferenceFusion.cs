@@ -9,7 +9,7 @@ namespace ConvKit.Nn;
 /// nothing can need a gradient (autograd disabled, or neither the input nor any parameter requires one), the batch
 /// norm is in eval mode with running statistics, the conv pads with zeros, the input is [N, C, H, W], and none of the
 /// modules has a forward hook (a hook must see its module's own output). The result equals the unfused one: the map
-/// is the same y·scale + shift, with scale and shift computed as <see cref="F.BatchNorm"/> computes them.
+/// is the same y·scale + shift, with scale and shift computed as <see cref="F.BatchNorm(Tensor, Tensor?, Tensor?, Tensor?, Tensor?, bool, double, double)"/> computes them.
 /// A BatchNorm2d → ReLU pair that no conv fusion took (training, or a gradient needed) runs as one batch norm with
 /// the ReLU in place: the same numbers, one activation kept instead of two.
 /// </summary>

@@ -218,7 +218,7 @@ internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
     }
 
     /// <summary>Output channels per chunk when <paramref name="cog"/> is cut into <paramref name="chunks"/>: even, in whole register rows.</summary>
-    internal static int ChunkSize(int cog, int chunks) => chunks == 1 ? cog : Math.Min(cog, ((cog + chunks - 1) / chunks + 7) / 8 * 8);
+    private static int ChunkSize(int cog, int chunks) => chunks == 1 ? cog : Math.Min(cog, ((cog + chunks - 1) / chunks + 7) / 8 * 8);
 
     /// <summary>
     /// A distance between the α² ξ matrices of at least <paramref name="floats"/> that is one cache line more than a
