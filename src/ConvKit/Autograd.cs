@@ -95,7 +95,7 @@ public static class Autograd
             Unread(g);
             if (t.GradFn is null)
             {
-                if (t.RequiresGrad) t.AccumulateGrad(g, CanAdopt(g));
+                if (t.RequiresGrad) t.AccumulateGrad(g, adopt: Exclusive(g));
                 Recycle(g);
                 return;
             }
@@ -122,7 +122,7 @@ public static class Autograd
                 if (_grads.Remove(input, out var prev))
                 {
                     Unread(prev);
-                    if (CanAddInPlace(prev, ig, g, inputGrads))
+                    if (CanAddInPlace(prev, g, inputGrads))
                     {
                         TensorPrimitives.Add(prev.Span, ig.Contiguous().Span, prev.Span);
                         Put(input, prev);
@@ -172,22 +172,19 @@ public static class Autograd
         }
 
         /// <summary>
-        /// A pending gradient may take the next contribution in place (as PyTorch's input buffer accumulates) when this
-        /// pass made it, it is exactly its storage, and nothing else reads that storage: no other pending gradient, not
-        /// the node's incoming gradient, not one of the gradients the node just returned.
+        /// A pending gradient may take the next contribution in place (as PyTorch's input buffer accumulates) when it
+        /// is <see cref="Exclusive"/> and neither the node's incoming gradient nor one it just returned shares it.
         /// </summary>
-        private bool CanAddInPlace(Tensor prev, Tensor ig, Tensor g, Tensor?[] inputGrads)
+        private bool CanAddInPlace(Tensor prev, Tensor g, Tensor?[] inputGrads)
         {
-            var s = prev.Storage;
-            if (!scope.Owns(s) || _readers.ContainsKey(s) || !prev.IsContiguous || prev.Offset != 0 || s.Length != prev.Numel) return false;
-            if (ReferenceEquals(s, g.Storage)) return false;
+            if (!Exclusive(prev) || ReferenceEquals(prev.Storage, g.Storage)) return false;
             foreach (var other in inputGrads)
-                if (other is not null && ReferenceEquals(s, other.Storage)) return false;
-            return ShapeUtil.SameShape(prev.Sizes, ig.Sizes);
+                if (other is not null && ReferenceEquals(prev.Storage, other.Storage)) return false;
+            return true;
         }
 
-        /// <summary>A leaf may take over a gradient that this pass made, that nothing else reads and that is exactly its own storage.</summary>
-        private bool CanAdopt(Tensor g) =>
+        /// <summary>This pass made <paramref name="g"/>, it is exactly its storage, and no pending gradient reads that storage.</summary>
+        private bool Exclusive(Tensor g) =>
             scope.Owns(g.Storage) && !_readers.ContainsKey(g.Storage) && g.IsContiguous && g.Offset == 0 && g.Storage.Length == g.Numel;
 
         private void Recycle(Tensor g)
@@ -304,7 +301,7 @@ public partial class Tensor
     {
         if (Grad is { } grad && grad.IsContiguous && !grad.RequiresGrad)
         {
-            System.Numerics.Tensors.TensorPrimitives.Add(grad.Span, g.Contiguous().Span, grad.Span);
+            TensorPrimitives.Add(grad.Span, g.Contiguous().Span, grad.Span);
             return;
         }
         Grad = Grad is null ? (adopt ? g.Detach() : g.Clone().Detach()) : (Grad + g).Detach();

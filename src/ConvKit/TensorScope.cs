@@ -92,9 +92,6 @@ public sealed class TensorScope : IDisposable
             if (s._owned is not null && s._owned.Remove(storage)) return;
     }
 
-    /// <summary>The innermost scope on this thread (tracking or not), or null.</summary>
-    internal static TensorScope? Current => _current;
-
     /// <summary>The scope owning <paramref name="storage"/> when that scope lets backward recycle activations, else null.</summary>
     internal static TensorScope? ActivationOwner(Array storage)
     {

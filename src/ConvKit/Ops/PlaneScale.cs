@@ -37,7 +37,7 @@ internal static class PlaneScale
         var y = Tensor.Empty(a.Sizes);
         float[] src = a.Storage, dst = y.Storage, s = gate.Storage;
         int len = a.Numel / planes, ao = a.Offset, so = gate.Offset;
-        ForPlanes(planes, len, p => TensorPrimitives.Multiply(src.AsSpan(ao + p * len, len), s[so + p], dst.AsSpan(p * len, len)));
+        Parallelism.For(planes, p => TensorPrimitives.Multiply(src.AsSpan(ao + p * len, len), s[so + p], dst.AsSpan(p * len, len)));
         return y;
     }
 
@@ -46,17 +46,7 @@ internal static class PlaneScale
         var ds = Tensor.Empty(gate.Sizes);
         float[] gs = g.Storage, xs = a.Storage, d = ds.Storage;
         int len = a.Numel / planes, go = g.Offset, ao = a.Offset;
-        ForPlanes(planes, len, p => d[p] = TensorPrimitives.Dot(gs.AsSpan(go + p * len, len), xs.AsSpan(ao + p * len, len)));
+        Parallelism.For(planes, p => d[p] = TensorPrimitives.Dot(gs.AsSpan(go + p * len, len), xs.AsSpan(ao + p * len, len)));
         return ds;
-    }
-
-    /// <summary>Runs body per plane, the planes in runs of at least 16K floats: workers claim items one at a time, and a 49-float plane is less work than the claim.</summary>
-    private static void ForPlanes(int planes, int len, Action<int> body)
-    {
-        int per = Math.Max(1, (1 << 14) / Math.Max(len, 1)), items = (planes + per - 1) / per;
-        Parallelism.For(items, i =>
-        {
-            for (int p = i * per, end = Math.Min(planes, p + per); p < end; p++) body(p);
-        });
     }
 }

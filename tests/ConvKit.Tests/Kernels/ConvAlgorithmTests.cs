@@ -9,13 +9,6 @@ namespace ConvKit.Tests.Kernels;
 /// <summary>Every fast convolution path against the reference loops, on random geometries.</summary>
 public class ConvAlgorithmTests
 {
-    private static void AssertClose(float[] expected, float[] actual, string what)
-    {
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * Math.Max(1, Math.Abs(expected[i])),
-                $"{what}: element {i} is {actual[i]}, reference {expected[i]}");
-    }
-
     private delegate void ConvKernel(ReadOnlySpan<float> input, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> output, Conv2dParams p);
     private delegate void WeightKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p);
 
@@ -31,17 +24,17 @@ public class ConvAlgorithmTests
         var yRef = new float[dy.Length]; var yFast = new float[dy.Length];
         ReferenceConv.Forward<float>(x, w, b, yRef, p);
         forward(x, w, b, yFast, p);
-        AssertClose(yRef, yFast, $"{name} forward {p}");
+        ConvGeometryGen.AssertClose(yRef, yFast, $"{name} forward {p}");
 
         var xRef = new float[x.Length]; var xFast = new float[x.Length];
         ReferenceConv.Adjoint<float>(dy, w, bIn, xRef, p);
         adjoint(dy, w, bIn, xFast, p);
-        AssertClose(xRef, xFast, $"{name} adjoint {p}");
+        ConvGeometryGen.AssertClose(xRef, xFast, $"{name} adjoint {p}");
 
         var dwRef = new float[w.Length]; var dwFast = new float[w.Length];
         ReferenceConv.WeightGrad<float>(x, dy, dwRef, p);
         weightGrad(x, dy, dwFast, p);
-        AssertClose(dwRef, dwFast, $"{name} weight grad {p}");
+        ConvGeometryGen.AssertClose(dwRef, dwFast, $"{name} weight grad {p}");
     }
 
     [Fact]
@@ -111,7 +104,7 @@ public class ConvAlgorithmTests
         var yRef = new float[p.N * p.COut * p.OutPlane]; var yFast = new float[yRef.Length];
         ReferenceConv.Forward<float>(x, w, default, yRef, p);
         Im2ColGemmConv.Forward(x, w, default, yFast, p);
-        AssertClose(yRef, yFast, "pointwise");
+        ConvGeometryGen.AssertClose(yRef, yFast, "pointwise");
     }
 
     /// <summary>The transposed convolution is the adjoint of the convolution: ⟨conv(x), y⟩ = ⟨x, convᵀ(y)⟩.</summary>

@@ -3,6 +3,14 @@ namespace ConvKit.Tests.Kernels;
 /// <summary>Random valid convolution geometries: odd sizes, rectangular kernels, asymmetric padding, groups, dilation.</summary>
 internal static class ConvGeometryGen
 {
+    /// <summary>Each element within 1e-4 of the reference's, relative above magnitude 1.</summary>
+    public static void AssertClose(float[] expected, float[] actual, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            Xunit.Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * Math.Max(1, Math.Abs(expected[i])),
+                $"{what}: element {i} is {actual[i]}, reference {expected[i]}");
+    }
+
     /// <summary>A geometry with H in [1, maxH), W in [minW, maxW), strides/dilations/paddings below <paramref name="maxStep"/>, CIn/g &lt; 5 and COut/g &lt; maxCOut.</summary>
     public static Conv2dParams Next(Random rng, int maxH = 14, int minW = 1, int maxW = 14, int maxStep = 4, int maxCOut = 5)
     {

@@ -24,14 +24,14 @@ public class ImplicitGemmConvTests
         var yFast = Enumerable.Repeat(float.NaN, yRef.Length).ToArray(); // every element must be written
         ReferenceConv.Forward<float>(x, w, b, yRef, p);
         Im2ColGemmConv.Forward(x, w, b, yFast, p);
-        AssertClose(yRef, yFast, $"forward {p} bias={withBias} scalar={Gemm.ForceScalar}");
+        ConvGeometryGen.AssertClose(yRef, yFast, $"forward {p} bias={withBias} scalar={Gemm.ForceScalar}");
 
         var dy = ConvGeometryGen.Data(rng, yRef.Length);
         var dwRef = new float[w.Length];
         var dwFast = Enumerable.Repeat(float.NaN, w.Length).ToArray();
         ReferenceConv.WeightGrad<float>(x, dy, dwRef, p);
         Im2ColGemmConv.WeightGrad(x, dy, dwFast, p);
-        AssertClose(dwRef, dwFast, $"weight grad {p} scalar={Gemm.ForceScalar}");
+        ConvGeometryGen.AssertClose(dwRef, dwFast, $"weight grad {p} scalar={Gemm.ForceScalar}");
     }
 
     /// <summary>'same'-width stride-1 convs (any kernel, dilation and split of the padding): row-crossing slivers are shifted masked loads.</summary>
@@ -60,7 +60,7 @@ public class ImplicitGemmConvTests
         var xFast = Enumerable.Repeat(float.NaN, xRef.Length).ToArray();
         ReferenceConv.Adjoint<float>(dy, w, b, xRef, p);
         Im2ColGemmConv.Adjoint(dy, w, b, xFast, p);
-        AssertClose(xRef, xFast, $"adjoint {p} bias={withBias} scalar={Gemm.ForceScalar}");
+        ConvGeometryGen.AssertClose(xRef, xFast, $"adjoint {p} bias={withBias} scalar={Gemm.ForceScalar}");
     }
 
     [Fact]
@@ -101,13 +101,6 @@ public class ImplicitGemmConvTests
                                    PadTop = pad, PadLeft = pad, Groups = groups, OutH = inSize, OutW = inSize };
         Assert.True(ConvKit.Kernels.Cpu.Im2Col.FoldsTransposed(p));
         AdjointMatches(p, new Random(kh * 31 + kw), withBias: true);
-    }
-
-    private static void AssertClose(float[] expected, float[] actual, string what)
-    {
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * Math.Max(1, Math.Abs(expected[i])),
-                $"{what}: element {i} is {actual[i]}, reference {expected[i]}");
     }
 
     [Fact]

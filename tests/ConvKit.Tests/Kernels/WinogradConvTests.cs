@@ -40,7 +40,8 @@ public class WinogradConvTests(ITestOutputHelper output)
         public required double[,] At, G, Bt;
         public required int Roundings;
         public required ConvAlgorithm Algorithm;
-        public required Action<float[], float[], float[], float[], Conv2dParams, int> Forward;
+        /// <summary>(x, w, bias, y, p, max tiles per block, transformed-filter budget per output-channel chunk).</summary>
+        public required Action<float[], float[], float[], float[], Conv2dParams, int, long> Forward;
         public int M => At.GetLength(0);
         public int Alpha => Bt.GetLength(0);
 
@@ -67,7 +68,7 @@ public class WinogradConvTests(ITestOutputHelper output)
         public static readonly Variant F4x4 = new()
         {
             Name = "F(4x4,3x3)", Algorithm = ConvAlgorithm.Winograd, Roundings = 25,
-            Forward = (x, w, b, y, p, block) => WinogradConv<ConvKit.Kernels.Cpu.F4x4>.Forward(x, w, b, y, p, block),
+            Forward = (x, w, b, y, p, block, budget) => WinogradConv<ConvKit.Kernels.Cpu.F4x4>.Forward(x, w, b, y, p, block, budget),
             At = new double[,] { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } },
             G = new[,]
             {
@@ -90,7 +91,7 @@ public class WinogradConvTests(ITestOutputHelper output)
         public static readonly Variant F2x2 = new()
         {
             Name = "F(2x2,3x3)", Algorithm = ConvAlgorithm.Winograd2, Roundings = 11,
-            Forward = (x, w, b, y, p, block) => WinogradConv<ConvKit.Kernels.Cpu.F2x2>.Forward(x, w, b, y, p, block),
+            Forward = (x, w, b, y, p, block, budget) => WinogradConv<ConvKit.Kernels.Cpu.F2x2>.Forward(x, w, b, y, p, block, budget),
             At = new double[,] { { 1, 1, 1, 0 }, { 0, 1, -1, -1 } },
             G = new[,] { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } },
             Bt = new double[,] { { 1, 0, -1, 0 }, { 0, 1, 1, 0 }, { 0, -1, 1, 0 }, { 0, 1, 0, -1 } },
@@ -189,7 +190,7 @@ public class WinogradConvTests(ITestOutputHelper output)
         var y = new float[p.N * p.COut * p.OutPlane];
         var exact = new double[y.Length];
         Assert.True(WinogradConv.Applies(p));
-        v.Forward(x, w, b, y, p, maxBlockTiles);
+        v.Forward(x, w, b, y, p, maxBlockTiles, long.MaxValue);
         ReferenceConv.Forward<double>(Wide(x), Wide(w), Wide(b), exact, p);
         return ErrorInEpsM(y, exact, WinogradMagnitude(v, x, w, b, p), v.Bound(p.CInPerGroup), $"{v} forward {p} bias={b.Length > 0}");
     }
@@ -234,22 +235,17 @@ public class WinogradConvTests(ITestOutputHelper output)
         var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
         var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
         var b = ConvGeometryGen.Data(rng, p.COut);
+        var v = Variant.Named(variant);
         var whole = new float[p.N * p.COut * p.OutPlane];
-        Forward(variant, x, w, b, whole, p, long.MaxValue);
-        int xi = variant == "F4x4" ? 36 : 16;
+        v.Forward(x, w, b, whole, p, int.MaxValue, long.MaxValue);
+        int xi = v.At.GetLength(1) * v.At.GetLength(1);   // α² transformed-filter matrices
         // 2100 floats per ξ fit chunks of 40 channels (2 chunks, the last of 35); 1100 fit chunks of 24 (4, the last of 3).
         foreach (long budget in new long[] { xi * 2100L, xi * 1100L })
         {
             var chunked = new float[whole.Length];
-            Forward(variant, x, w, b, chunked, p, budget);
+            v.Forward(x, w, b, chunked, p, int.MaxValue, budget);
             Assert.Equal(whole, chunked);
         }
-    }
-
-    private static void Forward(string variant, float[] x, float[] w, float[] b, float[] y, Conv2dParams p, long uBudget)
-    {
-        if (variant == "F4x4") WinogradConv<ConvKit.Kernels.Cpu.F4x4>.Forward(x, w, b, y, p, int.MaxValue, uBudget);
-        else WinogradConv<ConvKit.Kernels.Cpu.F2x2>.Forward(x, w, b, y, p, int.MaxValue, uBudget);
     }
 
     /// <summary>Several tile blocks per call, a ragged last block, and images whose tiles straddle block edges.</summary>
