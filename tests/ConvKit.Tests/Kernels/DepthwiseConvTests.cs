@@ -13,24 +13,21 @@ namespace ConvKit.Tests.Kernels;
 public class DepthwiseConvTests
 {
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void ForwardMatchesReferenceOnWidePlanes(bool scalar)
+    [InlineData(GemmPath.Native)]
+    [InlineData(GemmPath.Portable)]
+    public void ForwardMatchesReferenceOnWidePlanes(GemmPath path)
     {
-        var rng = new Random(scalar ? 11 : 12);
-        bool saved = Gemm.ForceScalar;
-        Gemm.ForceScalar = scalar;
-        try
+        var rng = new Random(path == GemmPath.Portable ? 11 : 12);
+        GemmPaths.With(path, () =>
         {
             for (int iter = 0; iter < 150; iter++)
             {
                 int channels = rng.Next(1, 5), mult = rng.Next(1, 3);
                 var p = ConvGeometryGen.Next(rng, maxH: 12, minW: 1, maxW: 80) with { CIn = channels * 2, COut = channels * 2 * mult, Groups = channels * 2 };
                 Assert.True(DepthwiseConv.Applies(p));
-                MatchesReference(p, rng, bias: iter % 2 == 0, $"scalar={scalar}");
+                MatchesReference(p, rng, bias: iter % 2 == 0, $"path={path}");
             }
-        }
-        finally { Gemm.ForceScalar = saved; }
+        });
     }
 
     /// <summary>The 3×3 path: horizontal stride 1 or 2, any vertical stride, padding up to 2 on each side and vertical dilation, channel multipliers, rows from 16 outputs up.</summary>

@@ -65,32 +65,24 @@ public class GemmTests
             double err = Math.Abs(c[idx] - sum);
             Assert.True(err <= tol,
                 $"C[{i},{j}] = {c[idx]} expected {sum} (err {err:E2} > tol {tol:E2}); " +
-                $"tA={transA} tB={transB} m={m} n={n} k={k} acc={accumulate} threads={threads} scalar={Gemm.ForceScalar}");
+                $"tA={transA} tB={transB} m={m} n={n} k={k} acc={accumulate} threads={threads} isa={Gemm.Isa}");
         }
-    }
-
-    private static void WithScalar(bool scalar, Action body)
-    {
-        bool saved = Gemm.ForceScalar;
-        Gemm.ForceScalar = scalar;
-        try { body(); }
-        finally { Gemm.ForceScalar = saved; }
     }
 
     public static IEnumerable<object[]> Paths()
     {
-        foreach (bool scalar in new[] { false, true })
+        foreach (var path in GemmPaths.All)
             foreach (bool tA in new[] { false, true })
                 foreach (bool tB in new[] { false, true })
-                    yield return new object[] { scalar, tA, tB };
+                    yield return new object[] { path, tA, tB };
     }
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public void OddSizes_AllTransposes(bool scalar, bool transA, bool transB)
+    public void OddSizes_AllTransposes(GemmPath path, bool transA, bool transB)
     {
-        var rnd = new Random(1234 + (scalar ? 8 : 0) + (transA ? 2 : 0) + (transB ? 1 : 0));
-        WithScalar(scalar, () =>
+        var rnd = new Random(1234 + 4 * (int)path + (transA ? 2 : 0) + (transB ? 1 : 0));
+        GemmPaths.With(path, () =>
         {
             foreach (int m in OddSizes)
                 foreach (int n in OddSizes)
@@ -106,12 +98,12 @@ public class GemmTests
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public void CrossesBlockBoundaries(bool scalar, bool transA, bool transB)
+    public void CrossesBlockBoundaries(GemmPath path, bool transA, bool transB)
     {
         // k = 257 crosses the KC = 256 slice boundary (second slice adds); m = 150 crosses
         // MC = 144; both are ragged with respect to MR and NR.
-        var rnd = new Random(99 + (scalar ? 8 : 0) + (transA ? 2 : 0) + (transB ? 1 : 0));
-        WithScalar(scalar, () =>
+        var rnd = new Random(99 + 4 * (int)path + (transA ? 2 : 0) + (transB ? 1 : 0));
+        GemmPaths.With(path, () =>
         {
             RunCase(rnd, transA, transB, 150, 37, 257, accumulate: false, threads: 1, padStrides: true);
             RunCase(rnd, transA, transB, 13, 65, 257, accumulate: true, threads: 2, padStrides: true);
@@ -129,17 +121,19 @@ public class GemmTests
     }
 
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(true, false)]
-    [InlineData(false, true)]
-    [InlineData(true, true)]
-    public void Threads_MatchAndAccumulate(bool scalar, bool accumulate)
+    [InlineData(GemmPath.Native, false)]
+    [InlineData(GemmPath.Avx2, false)]
+    [InlineData(GemmPath.Portable, false)]
+    [InlineData(GemmPath.Native, true)]
+    [InlineData(GemmPath.Avx2, true)]
+    [InlineData(GemmPath.Portable, true)]
+    public void Threads_MatchAndAccumulate(GemmPath path, bool accumulate)
     {
         // Big enough (>= Gemm.ParallelThreshold multiply-adds) to take the parallel path on a
         // multi-core machine, with both split directions (m > n splits rows, n >= m splits
         // columns) and ragged stripes.
-        var rnd = new Random(scalar ? 31 : 37);
-        WithScalar(scalar, () =>
+        var rnd = new Random(31 + (int)path);
+        GemmPaths.With(path, () =>
         {
             foreach (var (tA, tB, m, n, k, threads) in new[]
             {
@@ -169,12 +163,45 @@ public class GemmTests
         Assert.Equal(c1, c2);
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void KZero_ZeroesOrLeavesC(bool scalar)
+    [Avx512Fact]
+    public void Avx512AndAvx2KernelsAgreeBitwise()
     {
-        WithScalar(scalar, () =>
+        // Both kernels compute every output as the same FMA chain over k (from zero or the bias, then + C), so the
+        // 16-row kernel must reproduce the 6-row one exactly: packed and in-place A, ragged edges, several K slices,
+        // both transposes, accumulation and two threads.
+        var rnd = new Random(77);
+        foreach (var (tA, tB, m, n, k, acc, threads) in new[]
+        {
+            (false, false, 150, 300, 513, false, 1),  // packed A (n > 256), m crosses MC, three K slices
+            (false, false, 61, 49, 700, true, 1),     // A read in place (n <= 256), ragged 16-row sliver
+            (true, false, 37, 90, 260, false, 2),
+            (false, true, 200, 33, 129, true, 2),
+            (true, true, 17, 517, 31, false, 1),
+        })
+        {
+            float[] a = RandomArray(rnd, m * k), b = RandomArray(rnd, k * n), c0 = RandomArray(rnd, m * n);
+            float[] native = (float[])c0.Clone(), avx2 = (float[])c0.Clone();
+            int lda = tA ? m : k, ldb = tB ? k : n;
+            GemmPaths.With(GemmPath.Native, () =>
+            {
+                Assert.Equal(GemmIsa.Avx512, Gemm.Isa);
+                Gemm.Sgemm(tA, tB, m, n, k, a, 0, lda, b, 0, ldb, native, 0, n, acc, threads);
+            });
+            GemmPaths.With(GemmPath.Avx2, () =>
+            {
+                Assert.Equal(GemmIsa.Avx2, Gemm.Isa);
+                Gemm.Sgemm(tA, tB, m, n, k, a, 0, lda, b, 0, ldb, avx2, 0, n, acc, threads);
+            });
+            Assert.Equal(avx2, native);
+        }
+    }
+
+    [Theory]
+    [InlineData(GemmPath.Native)]
+    [InlineData(GemmPath.Portable)]
+    public void KZero_ZeroesOrLeavesC(GemmPath path)
+    {
+        GemmPaths.With(path, () =>
         {
             var c = new float[] { 1, 2, 3, 4, 5, 6, 7 };
             // k = 0, not accumulating: the 2×3 block (ldc 3, offset 1) becomes zero.
@@ -191,8 +218,8 @@ public class GemmTests
     public void KOne_IsOuterProduct()
     {
         var rnd = new Random(11);
-        foreach (bool scalar in new[] { false, true })
-            WithScalar(scalar, () =>
+        foreach (var path in GemmPaths.All)
+            GemmPaths.With(path, () =>
             {
                 RunCase(rnd, false, false, 17, 33, 1, accumulate: false, threads: 1, padStrides: true);
                 RunCase(rnd, true, true, 33, 17, 1, accumulate: true, threads: 2, padStrides: true);

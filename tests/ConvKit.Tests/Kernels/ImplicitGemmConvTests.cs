@@ -24,14 +24,14 @@ public class ImplicitGemmConvTests
         var yFast = Enumerable.Repeat(float.NaN, yRef.Length).ToArray(); // every element must be written
         ReferenceConv.Forward<float>(x, w, b, yRef, p);
         Im2ColGemmConv.Forward(x, w, b, yFast, p);
-        ConvGeometryGen.AssertClose(yRef, yFast, $"forward {p} bias={withBias} scalar={Gemm.ForceScalar}");
+        ConvGeometryGen.AssertClose(yRef, yFast, $"forward {p} bias={withBias} isa={Gemm.Isa}");
 
         var dy = ConvGeometryGen.Data(rng, yRef.Length);
         var dwRef = new float[w.Length];
         var dwFast = Enumerable.Repeat(float.NaN, w.Length).ToArray();
         ReferenceConv.WeightGrad<float>(x, dy, dwRef, p);
         Im2ColGemmConv.WeightGrad(x, dy, dwFast, p);
-        ConvGeometryGen.AssertClose(dwRef, dwFast, $"weight grad {p} scalar={Gemm.ForceScalar}");
+        ConvGeometryGen.AssertClose(dwRef, dwFast, $"weight grad {p} isa={Gemm.Isa}");
     }
 
     /// <summary>'same'-width stride-1 convs (any kernel, dilation and split of the padding): row-crossing slivers are shifted masked loads.</summary>
@@ -60,7 +60,7 @@ public class ImplicitGemmConvTests
         var xFast = Enumerable.Repeat(float.NaN, xRef.Length).ToArray();
         ReferenceConv.Adjoint<float>(dy, w, b, xRef, p);
         Im2ColGemmConv.Adjoint(dy, w, b, xFast, p);
-        ConvGeometryGen.AssertClose(xRef, xFast, $"adjoint {p} bias={withBias} scalar={Gemm.ForceScalar}");
+        ConvGeometryGen.AssertClose(xRef, xFast, $"adjoint {p} bias={withBias} isa={Gemm.Isa}");
     }
 
     [Fact]
@@ -117,17 +117,16 @@ public class ImplicitGemmConvTests
         Assert.True(implicitCount > 100, $"only {implicitCount} of 250 geometries took the implicit path");
     }
 
-    [Fact]
-    public void PortablePackingMatchesReference()
+    [Theory]
+    [InlineData(GemmPath.Avx2)]
+    [InlineData(GemmPath.Portable)]
+    public void OtherKernelsMatchReference(GemmPath path)
     {
-        var rng = new Random(1357);
-        bool saved = Gemm.ForceScalar;
-        Gemm.ForceScalar = true;
-        try
+        var rng = new Random(1357 + (int)path);
+        GemmPaths.With(path, () =>
         {
             for (int iter = 0; iter < 80; iter++) ForwardMatches(WideGeometry(rng) with { N = 1 }, rng, withBias: iter % 2 == 1);
-        }
-        finally { Gemm.ForceScalar = saved; }
+        });
     }
 
     /// <summary>

@@ -212,13 +212,8 @@ public class WinogradConvTests(ITestOutputHelper output)
     [Theory]
     [InlineData("F4x4")]
     [InlineData("F2x2")]
-    public void PortablePathMatchesDoubleReference(string variant)
-    {
-        bool saved = Gemm.ForceScalar;
-        Gemm.ForceScalar = true;
-        try { RandomForwards(Variant.Named(variant), 1606, 40); }
-        finally { Gemm.ForceScalar = saved; }
-    }
+    public void PortablePathMatchesDoubleReference(string variant) =>
+        GemmPaths.With(GemmPath.Portable, () => RandomForwards(Variant.Named(variant), 1606, 40));
 
     /// <summary>
     /// Output channels in chunks (a small transformed-filter budget forces 2 to 5 of them, the last one short, in

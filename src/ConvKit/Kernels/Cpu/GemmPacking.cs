@@ -10,61 +10,69 @@ internal static unsafe partial class Gemm
     // ---------------------------------------------------------------- packing
 
     /// Packs the mc×kc block of op(A) whose top-left element is at <paramref name="a"/> into
-    /// ceil(mc/MR) slivers, each kc×MR (k-major), zero-padding the last sliver's rows.
-    private static void PackA(bool transA, float* a, int lda, int mc, int kc, float* dst)
+    /// ceil(mc/height) slivers, each kc×height (k-major), zero-padding the last sliver's rows.
+    /// height is <see cref="MR"/> or <see cref="MR512"/>; simd allows the AVX transposes.
+    private static void PackA(bool transA, float* a, int lda, int mc, int kc, float* dst, int height, bool simd)
     {
-        for (int ir = 0; ir < mc; ir += MR)
+        for (int ir = 0; ir < mc; ir += height)
         {
-            int mr = Math.Min(MR, mc - ir);
+            int mr = Math.Min(height, mc - ir);
             if (!transA)
             {
-                // op(A)(i,p) = a[i*lda + p]: six row streams, interleaved.
+                // op(A)(i,p) = a[i*lda + p]: mr row streams, interleaved.
                 float* r0 = a + (long)ir * lda;
-                if (mr == MR)
+                int p = 0;
+                if (mr == MR512 && simd)
                 {
-                    float* r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
-                    for (int p = 0; p < kc; p++)
+                    // Eight k of sixteen rows at a time: two 8×8 register transposes.
+                    for (; p + 8 <= kc; p += 8)
                     {
-                        dst[0] = r0[p]; dst[1] = r1[p]; dst[2] = r2[p];
-                        dst[3] = r3[p]; dst[4] = r4[p]; dst[5] = r5[p];
-                        dst += MR;
+                        Transpose8x8(r0 + p, lda, dst + p * MR512, MR512);
+                        Transpose8x8(r0 + 8L * lda + p, lda, dst + p * MR512 + 8, MR512);
                     }
                 }
-                else
+                else if (mr == MR && height == MR)
                 {
-                    for (int p = 0; p < kc; p++)
+                    float* r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
+                    for (; p < kc; p++)
                     {
-                        int i = 0;
-                        for (; i < mr; i++) dst[i] = r0[(long)i * lda + p];
-                        for (; i < MR; i++) dst[i] = 0f;
-                        dst += MR;
+                        float* d = dst + p * MR;
+                        d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p];
+                        d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p];
                     }
+                }
+                for (; p < kc; p++)
+                {
+                    float* d = dst + p * height;
+                    int i = 0;
+                    for (; i < mr; i++) d[i] = r0[(long)i * lda + p];
+                    for (; i < height; i++) d[i] = 0f;
                 }
             }
             else
             {
-                // op(A)(i,p) = a[p*lda + i]: MR contiguous floats per k.
+                // op(A)(i,p) = a[p*lda + i]: mr contiguous floats per k.
                 float* s = a + ir;
-                if (mr == MR)
+                if (mr == MR512 && simd)
                 {
                     for (int p = 0; p < kc; p++)
                     {
-                        dst[0] = s[0]; dst[1] = s[1]; dst[2] = s[2];
-                        dst[3] = s[3]; dst[4] = s[4]; dst[5] = s[5];
-                        s += lda; dst += MR;
+                        Avx.Store(dst, Avx.LoadVector256(s));
+                        Avx.Store(dst + 8, Avx.LoadVector256(s + 8));
+                        s += lda; dst += MR512;
                     }
+                    continue;
                 }
-                else
+                for (int p = 0; p < kc; p++)
                 {
-                    for (int p = 0; p < kc; p++)
-                    {
-                        int i = 0;
-                        for (; i < mr; i++) dst[i] = s[i];
-                        for (; i < MR; i++) dst[i] = 0f;
-                        s += lda; dst += MR;
-                    }
+                    int i = 0;
+                    for (; i < mr; i++) dst[i] = s[i];
+                    for (; i < height; i++) dst[i] = 0f;
+                    s += lda; dst += height;
                 }
+                continue;
             }
+            dst += kc * height;
         }
     }
 
