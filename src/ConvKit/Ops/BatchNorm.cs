@@ -58,19 +58,14 @@ public static partial class F
             shift[ch] = (float)(b[ch] - mean[ch] * w[ch] * invstd[ch]);
         }
         var y = Tensor.Empty(input.Sizes);
-        ReferenceNorm.Affine(xs, y.Span, scale, shift, n, c, l);
-        if (relu) MaxOp.Apply(y.Span, 0f, y.Span);
+        ReferenceNorm.Affine(xs, y.Span, scale, shift, n, c, l, relu);
         return Autograd.Record(y, [input, weight, bias], g =>
         {
             var gs = g.Contiguous().Span;
-            if (relu)
-            {
-                var masked = Tensor.Empty(input.Sizes);
-                PassIfPositiveOp.Apply(gs, y.Span, masked.Span);
-                gs = masked.Span;
-            }
+            // With the ReLU fused, ReLU's backward (dy where y > 0) is applied as the gradient is read.
+            ReadOnlySpan<float> mask = relu ? y.Span : default;
             var xv = x.Span;
-            var (sumDy, sumDyXhat) = ReferenceNorm.GradSums(gs, xv, mean, invstd, n, c, l);
+            var (sumDy, sumDyXhat) = ReferenceNorm.GradSums(gs, xv, mask, mean, invstd, n, c, l);
             Tensor? dx = null;
             if (input.RequiresGrad)
             {
@@ -93,14 +88,7 @@ public static partial class F
                     else { k[ch] = (float)wi; a[ch] = 0; o[ch] = 0; }
                 }
                 dx = Tensor.Empty(input.Sizes);
-                var d = dx.Span;
-                ReferenceNorm.Affine(xv, d, a, o, n, c, l);
-                for (int i = 0; i < n; i++)
-                for (int ch = 0; ch < c; ch++)
-                {
-                    var seg = d.Slice((i * c + ch) * l, l);
-                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gs.Slice((i * c + ch) * l, l), k[ch], seg, seg);
-                }
+                ReferenceNorm.InputGrad(gs, xv, mask, k, a, o, dx.Span, n, c, l);
             }
             var dw = weight is { RequiresGrad: true } ? Tensor.FromArray(sumDyXhat.Select(v => (float)v).ToArray(), weight.Sizes.ToArray()) : null;
             var db = bias is { RequiresGrad: true } ? Tensor.FromArray(sumDy.Select(v => (float)v).ToArray(), bias.Sizes.ToArray()) : null;

@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -11,7 +11,7 @@ namespace ConvKit.Kernels.Reference;
 /// </summary>
 internal static class ReferenceNorm
 {
-    /// <summary>Per-channel mean and biased variance (two passes: mean, then Σ(x − mean)²).</summary>
+    /// <summary>Per-channel mean and biased variance (two passes: mean, then Σ(x − mean)², each reading x once).</summary>
     public static unsafe (double[] Mean, double[] Var) ChannelStats(ReadOnlySpan<float> x, int n, int c, int l)
     {
         var mean = new double[c];
@@ -22,17 +22,10 @@ internal static class ReferenceNorm
             nint xs = (nint)px;
             Parallelism.For(c, ch =>
             {
-                var rented = ArrayPool<float>.Shared.Rent(l);
-                var tmp = rented.AsSpan(0, l);
                 double s = 0;
-                for (int i = 0; i < n; i++) s += TensorPrimitives.Sum(Row(xs, i, ch, c, l));
+                for (int i = 0; i < n; i++) s += RowSums(Row(xs, i, ch, c, l), default, default, 0f, 0f).Sum;
                 double m = s / count, ss = 0;
-                for (int i = 0; i < n; i++)
-                {
-                    TensorPrimitives.Subtract(Row(xs, i, ch, c, l), (float)m, tmp);
-                    ss += TensorPrimitives.SumOfSquares<float>(tmp);
-                }
-                ArrayPool<float>.Shared.Return(rented);
+                for (int i = 0; i < n; i++) ss += RowSums(Row(xs, i, ch, c, l), Row(xs, i, ch, c, l), default, (float)m, (float)m).Dot;
                 mean[ch] = m;
                 var[ch] = ss / count;
             });
@@ -43,46 +36,47 @@ internal static class ReferenceNorm
     private static unsafe ReadOnlySpan<float> Row(nint data, int i, int ch, int c, int l) =>
         new((float*)data + ((long)i * c + ch) * l, l);
 
-    /// <summary>y = x·scale[c] + shift[c].</summary>
-    public static unsafe void Affine(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, int n, int c, int l)
+    /// <summary>y = x·scale[c] + shift[c], then max(y, 0) when <paramref name="relu"/>, in one pass.</summary>
+    public static unsafe void Affine(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, int n, int c, int l,
+                                     bool relu = false)
     {
         var sc = scale.ToArray();
         var sh = shift.ToArray();
         fixed (float* px = x, py = y)
         {
             nint xs = (nint)px, ys = (nint)py;
-            Parallelism.For(n, i =>
+            Parallelism.For(n * c, row =>
             {
-                for (int ch = 0; ch < c; ch++)
-                {
-                    var dst = new Span<float>((float*)ys + ((long)i * c + ch) * l, l);
-                    ScaleShift(Row(xs, i, ch, c, l), sc[ch], sh[ch], dst);
-                }
+                int i = row / c, ch = row % c;
+                var dst = new Span<float>((float*)ys + (long)row * l, l);
+                Combine(Row(xs, i, ch, c, l), default, default, sc[ch], sh[ch], 0f, relu, dst);
             });
         }
     }
 
-    /// <summary>Per-channel Σ dy and Σ dy·x̂ where x̂ = (x − mean)·invstd.</summary>
-    public static unsafe (double[] SumDy, double[] SumDyXhat) GradSums(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, double[] mean, double[] invstd, int n, int c, int l)
+    /// <summary>
+    /// Per-channel Σ dy and Σ dy·x̂ where x̂ = (x − mean)·invstd, and dy is <paramref name="dy"/> masked to where
+    /// <paramref name="mask"/> is positive when a mask is given (the backward of a ReLU fused after the norm).
+    /// </summary>
+    public static unsafe (double[] SumDy, double[] SumDyXhat) GradSums(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> mask,
+                                                                     double[] mean, double[] invstd, int n, int c, int l)
     {
         var sdy = new double[c];
         var sdx = new double[c];
-        fixed (float* px = x, pg = dy)
+        bool masked = !mask.IsEmpty;
+        fixed (float* px = x, pg = dy, pm = mask)
         {
-            nint xs = (nint)px, gs = (nint)pg;
+            nint xs = (nint)px, gs = (nint)pg, ms = (nint)pm;
             Parallelism.For(c, ch =>
             {
-                var rented = ArrayPool<float>.Shared.Rent(l);
-                var tmp = rented.AsSpan(0, l);
                 double a = 0, b = 0;
                 for (int i = 0; i < n; i++)
                 {
-                    var g = Row(gs, i, ch, c, l);
-                    TensorPrimitives.Subtract(Row(xs, i, ch, c, l), (float)mean[ch], tmp);
-                    a += TensorPrimitives.Sum(g);
-                    b += TensorPrimitives.Dot(g, tmp);
+                    var (sum, dot) = RowSums(Row(gs, i, ch, c, l), Row(xs, i, ch, c, l), masked ? Row(ms, i, ch, c, l) : default,
+                                             0f, (float)mean[ch]);
+                    a += sum;
+                    b += dot;
                 }
-                ArrayPool<float>.Shared.Return(rented);
                 sdy[ch] = a;
                 sdx[ch] = b * invstd[ch];
             });
@@ -90,19 +84,115 @@ internal static class ReferenceNorm
         return (sdy, sdx);
     }
 
-    /// <summary>dst = x·a + b in one pass (TensorPrimitives has no scalar-scalar multiply-add).</summary>
-    private static void ScaleShift(ReadOnlySpan<float> x, float a, float b, Span<float> dst)
+    /// <summary>
+    /// The batch-norm input gradient dx = dy·k[c] + (x·a[c] + o[c]), with dy masked to where <paramref name="mask"/> is
+    /// positive when a mask is given, in one pass.
+    /// </summary>
+    public static unsafe void InputGrad(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> mask, float[] k, float[] a, float[] o,
+                                        Span<float> dx, int n, int c, int l)
     {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        bool masked = !mask.IsEmpty;
+        fixed (float* px = x, pg = dy, pm = mask, pd = dx)
         {
-            var va = Vector256.Create(a);
-            var vb = Vector256.Create(b);
-            for (; i + 8 <= x.Length; i += 8)
-                Vector256.StoreUnsafe(
-                    Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(x), (nuint)i) * va + vb,
-                    ref MemoryMarshal.GetReference(dst), (nuint)i);
+            nint xs = (nint)px, gs = (nint)pg, ms = (nint)pm, ds = (nint)pd;
+            Parallelism.For(n * c, row =>
+            {
+                int i = row / c, ch = row % c;
+                var dst = new Span<float>((float*)ds + (long)row * l, l);
+                Combine(Row(xs, i, ch, c, l), Row(gs, i, ch, c, l), masked ? Row(ms, i, ch, c, l) : default, a[ch], o[ch], k[ch], false, dst);
+            });
         }
-        for (; i < x.Length; i++) dst[i] = x[i] * a + b;
+    }
+
+    /// <summary>Elements summed in float vectors before the partial sum moves to double: keeps a long row's rounding near a short one's.</summary>
+    private const int Chunk = 1024;
+
+    /// <summary>
+    /// One row's Σ u and Σ u·(v − vShift), where u = x − xShift, zeroed where <paramref name="mask"/> is not positive
+    /// when a mask is given; without v, Dot is 0. Σ(x − m)² is (x, x) with both shifts m.
+    /// </summary>
+    private static (double Sum, double Dot) RowSums(ReadOnlySpan<float> x, ReadOnlySpan<float> v, ReadOnlySpan<float> mask, float xShift, float vShift)
+    {
+        bool hasV = !v.IsEmpty, hasMask = !mask.IsEmpty;
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float rv = ref MemoryMarshal.GetReference(v);
+        ref float rm = ref MemoryMarshal.GetReference(mask);
+        double sum = 0, dot = 0;
+        int len = x.Length, i = 0;
+        var xs = Vector256.Create(xShift);
+        var vs = Vector256.Create(vShift);
+        while (i < len)
+        {
+            int end = Math.Min(len, i + Chunk);
+            Vector256<float> s0 = default, s1 = default, d0 = default, d1 = default;
+            for (; i + 16 <= end; i += 16)
+            {
+                var u0 = Vector256.LoadUnsafe(ref rx, (nuint)i) - xs;
+                var u1 = Vector256.LoadUnsafe(ref rx, (nuint)i + 8) - xs;
+                if (hasMask)
+                {
+                    u0 = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.LoadUnsafe(ref rm, (nuint)i), Vector256<float>.Zero), u0, default);
+                    u1 = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.LoadUnsafe(ref rm, (nuint)i + 8), Vector256<float>.Zero), u1, default);
+                }
+                s0 += u0; s1 += u1;
+                if (hasV)
+                {
+                    d0 += u0 * (Vector256.LoadUnsafe(ref rv, (nuint)i) - vs);
+                    d1 += u1 * (Vector256.LoadUnsafe(ref rv, (nuint)i + 8) - vs);
+                }
+            }
+            float fs = Vector256.Sum(s0 + s1), fd = Vector256.Sum(d0 + d1);
+            for (; i < end; i++)
+            {
+                float u = Unsafe.Add(ref rx, i) - xShift;
+                if (hasMask && !(Unsafe.Add(ref rm, i) > 0f)) u = 0f;
+                fs += u;
+                if (hasV) fd += u * (Unsafe.Add(ref rv, i) - vShift);
+            }
+            sum += fs;
+            dot += fd;
+        }
+        return (sum, dot);
+    }
+
+    /// <summary>
+    /// dst = (g·k) + (x·a + b), with g zeroed where <paramref name="mask"/> is not positive when a mask is given and the
+    /// g term absent without g; then max(dst, 0) when <paramref name="relu"/>.
+    /// </summary>
+    private static void Combine(ReadOnlySpan<float> x, ReadOnlySpan<float> g, ReadOnlySpan<float> mask, float a, float b, float k, bool relu, Span<float> dst)
+    {
+        bool hasG = !g.IsEmpty, hasMask = !mask.IsEmpty;
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float rg = ref MemoryMarshal.GetReference(g);
+        ref float rm = ref MemoryMarshal.GetReference(mask);
+        ref float rd = ref MemoryMarshal.GetReference(dst);
+        int len = x.Length, i = 0;
+        var va = Vector256.Create(a);
+        var vb = Vector256.Create(b);
+        var vk = Vector256.Create(k);
+        for (; i + 8 <= len; i += 8)
+        {
+            var y = Vector256.LoadUnsafe(ref rx, (nuint)i) * va + vb;
+            if (hasG)
+            {
+                var gk = Vector256.LoadUnsafe(ref rg, (nuint)i) * vk;
+                if (hasMask) gk = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.LoadUnsafe(ref rm, (nuint)i), Vector256<float>.Zero), gk, default);
+                y = gk + y;
+            }
+            if (relu) y = Vector256.Max(y, Vector256<float>.Zero);
+            Vector256.StoreUnsafe(y, ref rd, (nuint)i);
+        }
+        for (; i < len; i++)
+        {
+            float y = Unsafe.Add(ref rx, i) * a + b;
+            if (hasG)
+            {
+                float gk = Unsafe.Add(ref rg, i) * k;
+                if (hasMask && !(Unsafe.Add(ref rm, i) > 0f)) gk = 0f;
+                y = gk + y;
+            }
+            if (relu) y = Math.Max(y, 0f);
+            Unsafe.Add(ref rd, i) = y;
+        }
     }
 }
