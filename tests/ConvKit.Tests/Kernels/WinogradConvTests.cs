@@ -42,6 +42,8 @@ public class WinogradConvTests(ITestOutputHelper output)
         public required ConvAlgorithm Algorithm;
         /// <summary>(x, w, bias, y, p, max tiles per block, transformed-filter budget per output-channel chunk).</summary>
         public required Action<float[], float[], float[], float[], Conv2dParams, int, long> Forward;
+        /// <summary>(x, dy, dw, p, max tiles per block).</summary>
+        public required Action<float[], float[], float[], Conv2dParams, int> WeightGrad;
         public int M => At.GetLength(0);
         public int Alpha => Bt.GetLength(0);
 
@@ -69,6 +71,7 @@ public class WinogradConvTests(ITestOutputHelper output)
         {
             Name = "F(4x4,3x3)", Algorithm = ConvAlgorithm.Winograd, Roundings = 25,
             Forward = (x, w, b, y, p, block, budget) => WinogradConv<ConvKit.Kernels.Cpu.F4x4>.Forward(x, w, b, y, p, block, budget),
+            WeightGrad = (x, dy, dw, p, block) => WinogradConv<ConvKit.Kernels.Cpu.F4x4>.WeightGrad(x, dy, dw, p, block),
             At = new double[,] { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } },
             G = new[,]
             {
@@ -92,6 +95,7 @@ public class WinogradConvTests(ITestOutputHelper output)
         {
             Name = "F(2x2,3x3)", Algorithm = ConvAlgorithm.Winograd2, Roundings = 11,
             Forward = (x, w, b, y, p, block, budget) => WinogradConv<ConvKit.Kernels.Cpu.F2x2>.Forward(x, w, b, y, p, block, budget),
+            WeightGrad = (x, dy, dw, p, block) => WinogradConv<ConvKit.Kernels.Cpu.F2x2>.WeightGrad(x, dy, dw, p, block),
             At = new double[,] { { 1, 1, 1, 0 }, { 0, 1, -1, -1 } },
             G = new[,] { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } },
             Bt = new double[,] { { 1, 0, -1, 0 }, { 0, 1, 1, 0 }, { 0, -1, 1, 0 }, { 0, 1, 0, -1 } },
@@ -100,12 +104,15 @@ public class WinogradConvTests(ITestOutputHelper output)
         public static Variant Named(string name) => name == "F4x4" ? F4x4 : name == "F2x2" ? F2x2 : throw new ArgumentException(name);
     }
 
-    /// <summary>The error-analysis magnitude m [N, COut, OutH, OutW] of a Winograd forward (see the class summary).</summary>
-    private static double[] WinogradMagnitude(Variant v, float[] x, float[] w, float[] b, Conv2dParams p)
+    /// <summary>
+    /// For every m×m output tile (oy, ox) of every image n and input channel ci of group g:
+    /// s[r, kh, c, kw] = Σ_dh,dw amp[r, kh, dh] · amp[c, kw, dw] · |d[dh, dw]| over the tile's α×α input patch d, the
+    /// factor both magnitudes share (see the class summary).
+    /// </summary>
+    private static void ForEachPatch(Variant v, float[] x, Conv2dParams p, Action<int, int, int, int, int, double[,,,]> use)
     {
-        int cig = p.CInPerGroup, cog = p.COutPerGroup, tm = v.M, alpha = v.Alpha;
+        int cig = p.CInPerGroup, tm = v.M, alpha = v.Alpha;
         var amp = v.Amp;
-        var m = new double[p.N * p.COut * p.OutPlane];
         var d = new double[alpha, alpha];
         var s = new double[tm, 3, tm, 3];
         for (int n = 0; n < p.N; n++)
@@ -130,6 +137,17 @@ public class WinogradConvTests(ITestOutputHelper output)
                     sum += amp[r, kh, dh] * amp[c, kw, dw] * d[dh, dw];
                 s[r, kh, c, kw] = sum;
             }
+            use(n, g, oy, ox, ci, s);
+        }
+    }
+
+    /// <summary>The error-analysis magnitude m [N, COut, OutH, OutW] of a Winograd forward (see the class summary).</summary>
+    private static double[] WinogradMagnitude(Variant v, float[] x, float[] w, float[] b, Conv2dParams p)
+    {
+        int cig = p.CInPerGroup, cog = p.COutPerGroup, tm = v.M;
+        var m = new double[p.N * p.COut * p.OutPlane];
+        ForEachPatch(v, x, p, (n, g, oy, ox, ci, s) =>
+        {
             for (int co = g * cog; co < (g + 1) * cog; co++)
             for (int r = 0; r < Math.Min(tm, p.OutH - oy); r++)
             for (int c = 0; c < Math.Min(tm, p.OutW - ox); c++)
@@ -140,10 +158,81 @@ public class WinogradConvTests(ITestOutputHelper output)
                     sum += Math.Abs(w[((co * cig + ci) * 3 + kh) * 3 + kw]) * s[r, kh, c, kw];
                 m[((n * p.COut + co) * p.OutH + oy + r) * p.OutW + ox + c] += sum;
             }
-        }
+        });
         if (b.Length > 0)
             for (int i = 0; i < m.Length; i++) m[i] += Math.Abs(b[i / p.OutPlane % p.COut]);
         return m;
+    }
+
+    /// <summary>
+    /// The magnitude m [COut, CIn/g, 3, 3] of a Winograd weight gradient: the same expansion as the forward's with the
+    /// roles of g and dy swapped (dw = Gᵀ [(A dy Aᵀ) ⊙ (Bᵀ d B)] G summed over tiles, whose 1-D factors are the forward's
+    /// amp[r, k, j] with r the output-gradient position), summed over every tile of every image.
+    /// </summary>
+    private static double[] WeightGradMagnitude(Variant v, float[] x, float[] dy, Conv2dParams p)
+    {
+        int cig = p.CInPerGroup, cog = p.COutPerGroup, tm = v.M;
+        var m = new double[p.COut * cig * 9];
+        ForEachPatch(v, x, p, (n, g, oy, ox, ci, s) =>
+        {
+            for (int co = g * cog; co < (g + 1) * cog; co++)
+            for (int r = 0; r < Math.Min(tm, p.OutH - oy); r++)
+            for (int c = 0; c < Math.Min(tm, p.OutW - ox); c++)
+            {
+                double e = Math.Abs(dy[((n * p.COut + co) * p.OutH + oy + r) * p.OutW + ox + c]);
+                for (int kh = 0; kh < 3; kh++)
+                for (int kw = 0; kw < 3; kw++)
+                    m[((co * cig + ci) * 3 + kh) * 3 + kw] += e * s[r, kh, c, kw];
+            }
+        });
+        return m;
+    }
+
+    /// <summary>Winograd weight gradient against the double reference; the sum over tiles adds one rounding per tile.</summary>
+    private static double CheckWeightGrad(Variant v, Conv2dParams p, Random rng, int maxBlockTiles, Action<float[], float[], float[], Conv2dParams>? run = null)
+    {
+        var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
+        var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
+        var dw = new float[p.COut * p.ColRows];
+        var exact = new double[dw.Length];
+        if (run is null) v.WeightGrad(x, dy, dw, p, maxBlockTiles);
+        else run(x, dy, dw, p);
+        ReferenceConv.WeightGrad<double>(Wide(x), Wide(dy), exact, p);
+        long tiles = (long)p.N * ((p.OutH + v.M - 1) / v.M) * ((p.OutW + v.M - 1) / v.M);
+        return ErrorInEpsM(dw, exact, WeightGradMagnitude(v, x, dy, p), v.Roundings + tiles, $"{v} weight grad {p} block {maxBlockTiles}");
+    }
+
+    private double RandomWeightGrads(Variant v, int seed, int cases)
+    {
+        var rng = new Random(seed);
+        double worst = 0;
+        for (int i = 0; i < cases; i++)
+        {
+            var p = Next(rng, maxPad: 3);
+            worst = Math.Max(worst, CheckWeightGrad(v, p, rng, i % 3 == 0 ? rng.Next(1, 40) : int.MaxValue));
+        }
+        output.WriteLine($"{v}: worst weight-gradient error {worst:F2} ε·m over {cases} geometries");
+        return worst;
+    }
+
+    [Theory]
+    [InlineData("F4x4")]
+    [InlineData("F2x2")]
+    public void WeightGradMatchesDoubleReferenceOnRandomGeometries(string variant) => RandomWeightGrads(Variant.Named(variant), 4242, 60);
+
+    [Fact]
+    public void PortableWeightGradMatchesDoubleReference() =>
+        GemmPaths.With(GemmPath.Portable, () => RandomWeightGrads(Variant.F2x2, 4343, 25));
+
+    /// <summary>Forced F(2×2) runs the weight gradient through the dispatcher on Winograd too, across tile blocks of a wider layer.</summary>
+    [Fact]
+    public void WeightGradThroughTheDispatcherMatchesReference()
+    {
+        var rng = new Random(88);
+        using var _ = Engine.Force(ConvAlgorithm.Winograd2);
+        var p = new Conv2dParams { N = 2, CIn = 24, H = 30, W = 27, COut = 20, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 30, OutW = 27 };
+        Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(p, inference: false));
+        output.WriteLine($"error {CheckWeightGrad(Variant.F2x2, p, rng, 0, (x, dy, dw, q) => ConvKernels.WeightGrad(x, dy, dw, q)):F2} ε·m");
     }
 
     /// <summary>A random 3×3, stride-1 geometry: sizes 1–40, paddings 0–<paramref name="maxPad"/> on each side independently (bottom/right implied by the output size, so often asymmetric).</summary>

@@ -71,7 +71,7 @@ internal partial struct F2x2
 /// Float32 error is that of a sum over the whole α×α patch with coefficients up to ~10² for F(4×4) (the points ±2
 /// scaled by 8) and up to 4 for F(2×2) (WinogradConvTests derives and checks the bounds); in practice ~1 ε of that magnitude.
 /// </summary>
-internal static unsafe class WinogradConv<TTile> where TTile : IWinogradTile
+internal static unsafe partial class WinogradConv<TTile> where TTile : IWinogradTile
 {
     private static int Xi => TTile.Alpha * TTile.Alpha;
 

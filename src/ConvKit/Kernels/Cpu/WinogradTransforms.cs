@@ -246,6 +246,72 @@ internal static unsafe class WinogradTransforms
         }
     }
 
+    /// <summary>F(4×4, 3×3) A = (Aᵀ)ᵀ, 4→6: the output transform's adjoint, which takes an output-gradient tile to ξ space.</summary>
+    internal struct GradA : ITransform1D
+    {
+        public static int In => 4;
+        public static int Out => 6;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Apply<TV>(TV* s, nint ss, TV* d, nint ds) where TV : unmanaged, ILanes<TV>
+        {
+            TV y0 = s[0], y1 = s[ss], y2 = s[2 * ss], y3 = s[3 * ss];
+            TV e = y0 + y2, o = y1 + y3, e4 = y0 + y2 * 4f, o8 = y1 * 2f + y3 * 8f;
+            d[0] = y0;
+            d[ds] = e + o;
+            d[2 * ds] = e - o;
+            d[3 * ds] = e4 + o8;
+            d[4 * ds] = e4 - o8;
+            d[5 * ds] = y3;
+        }
+    }
+
+    /// <summary>F(4×4, 3×3) Gᵀ, 6→3: the filter transform's adjoint, which takes a ξ-space weight gradient back to 3×3 taps.</summary>
+    internal struct GradGt : ITransform1D
+    {
+        public static int In => 6;
+        public static int Out => 3;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Apply<TV>(TV* s, nint ss, TV* d, nint ds) where TV : unmanaged, ILanes<TV>
+        {
+            TV m1 = s[ss], m2 = s[2 * ss], m3 = s[3 * ss], m4 = s[4 * ss];
+            TV p12 = m1 + m2, p34 = m3 + m4;
+            d[0] = s[0] * 0.25f - p12 * (1f / 6) + p34 * (1f / 24);
+            d[ds] = (m2 - m1) * (1f / 6) + (m3 - m4) * (1f / 12);
+            d[2 * ds] = (p34 - p12) * (1f / 6) + s[5 * ss];
+        }
+    }
+
+    /// <summary>F(2×2, 3×3) A = [1 0; 1 1; 1 −1; 0 −1], 2→4 (the adjoint of <see cref="OutputAt2"/>).</summary>
+    internal struct GradA2 : ITransform1D
+    {
+        public static int In => 2;
+        public static int Out => 4;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Apply<TV>(TV* s, nint ss, TV* d, nint ds) where TV : unmanaged, ILanes<TV>
+        {
+            TV y0 = s[0], y1 = s[ss];
+            d[0] = y0;
+            d[ds] = y0 + y1;
+            d[2 * ds] = y0 - y1;
+            d[3 * ds] = y1 * -1f;
+        }
+    }
+
+    /// <summary>F(2×2, 3×3) Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1], 4→3 (the adjoint of <see cref="FilterG2"/>).</summary>
+    internal struct GradGt2 : ITransform1D
+    {
+        public static int In => 4;
+        public static int Out => 3;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Apply<TV>(TV* s, nint ss, TV* d, nint ds) where TV : unmanaged, ILanes<TV>
+        {
+            TV m1 = s[ss], m2 = s[2 * ss], half = (m1 + m2) * 0.5f;
+            d[0] = s[0] + half;
+            d[ds] = (m1 - m2) * 0.5f;
+            d[2 * ds] = half + s[3 * ss];
+        }
+    }
+
     /// <summary>
     /// dst [Out, Out] = M · src [In, In] · Mᵀ through tmp [Out, In], all row-major; element e of src is src[e · ss] and of
     /// dst is dst[e · ds], so the phases read and write their workspaces in place instead of through a staging copy.
@@ -287,6 +353,12 @@ internal unsafe interface IWinogradTile
     /// <summary>dst [m, m] = Aᵀ M A for M element e at src[e · ss]; tmp holds mα lanes.</summary>
     static abstract void Output<TV>(TV* src, nint ss, TV* tmp, TV* dst) where TV : unmanaged, ILanes<TV>;
 
+    /// <summary>dst [α, α] = A dy Aᵀ for an m×m output-gradient tile src, dst element e at dst[e · ds]; tmp holds αm lanes (the weight gradient's second operand).</summary>
+    static abstract void GradTile<TV>(TV* src, TV* tmp, TV* dst, nint ds) where TV : unmanaged, ILanes<TV>;
+
+    /// <summary>dst [3, 3] = Gᵀ M G for M element e at src[e · ss]; tmp holds 3α lanes (the weight gradient back from ξ space).</summary>
+    static abstract void FilterGrad<TV>(TV* src, nint ss, TV* tmp, TV* dst) where TV : unmanaged, ILanes<TV>;
+
     /// <summary>Whether Auto picks this variant over im2col + GEMM for a geometry (the measurements are at each implementation).</summary>
     static abstract bool Wins(Conv2dParams p);
 }
@@ -301,6 +373,8 @@ internal unsafe partial struct F4x4 : IWinogradTile
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Filter<TV>(TV* src, TV* tmp, TV* dst, nint ds) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.FilterG>(src, 1, tmp, dst, ds);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Input<TV>(TV* src, TV* tmp, TV* dst, nint ds) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.InputBt>(src, 1, tmp, dst, ds);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Output<TV>(TV* src, nint ss, TV* tmp, TV* dst) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.OutputAt>(src, ss, tmp, dst, 1);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void GradTile<TV>(TV* src, TV* tmp, TV* dst, nint ds) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.GradA>(src, 1, tmp, dst, ds);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void FilterGrad<TV>(TV* src, nint ss, TV* tmp, TV* dst) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.GradGt>(src, ss, tmp, dst, 1);
 }
 
 /// <summary>Winograd F(2×2, 3×3): 16 multiplies per 2×2 output tile and channel pair instead of 36; coefficients 0, ±1, ±½ only.</summary>
@@ -313,4 +387,6 @@ internal unsafe partial struct F2x2 : IWinogradTile
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Filter<TV>(TV* src, TV* tmp, TV* dst, nint ds) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.FilterG2>(src, 1, tmp, dst, ds);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Input<TV>(TV* src, TV* tmp, TV* dst, nint ds) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.InputBt2>(src, 1, tmp, dst, ds);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Output<TV>(TV* src, nint ss, TV* tmp, TV* dst) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.OutputAt2>(src, ss, tmp, dst, 1);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void GradTile<TV>(TV* src, TV* tmp, TV* dst, nint ds) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.GradA2>(src, 1, tmp, dst, ds);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void FilterGrad<TV>(TV* src, nint ss, TV* tmp, TV* dst) where TV : unmanaged, ILanes<TV> => WinogradTransforms.Sandwich<TV, WinogradTransforms.GradGt2>(src, ss, tmp, dst, 1);
 }
