@@ -23,9 +23,9 @@ internal static class ReferenceNorm
             Parallelism.For(c, ch =>
             {
                 double s = 0;
-                for (int i = 0; i < n; i++) s += RowSums(Row(xs, i, ch, c, l), default, default, 0f, 0f).Sum;
+                for (int i = 0; i < n; i++) s += RowSums<No, No>(Row(xs, i, ch, c, l), default, default, 0f, 0f).Sum;
                 double m = s / count, ss = 0;
-                for (int i = 0; i < n; i++) ss += RowSums(Row(xs, i, ch, c, l), Row(xs, i, ch, c, l), default, (float)m, (float)m).Dot;
+                for (int i = 0; i < n; i++) ss += RowSums<Yes, No>(Row(xs, i, ch, c, l), Row(xs, i, ch, c, l), default, (float)m, (float)m).Dot;
                 mean[ch] = m;
                 var[ch] = ss / count;
             });
@@ -49,7 +49,8 @@ internal static class ReferenceNorm
             {
                 int i = row / c, ch = row % c;
                 var dst = new Span<float>((float*)ys + (long)row * l, l);
-                Combine(Row(xs, i, ch, c, l), default, default, sc[ch], sh[ch], 0f, relu, dst);
+                if (relu) Combine<No, No, Yes>(Row(xs, i, ch, c, l), default, default, sc[ch], sh[ch], 0f, dst);
+                else Combine<No, No, No>(Row(xs, i, ch, c, l), default, default, sc[ch], sh[ch], 0f, dst);
             });
         }
     }
@@ -72,8 +73,9 @@ internal static class ReferenceNorm
                 double a = 0, b = 0;
                 for (int i = 0; i < n; i++)
                 {
-                    var (sum, dot) = RowSums(Row(gs, i, ch, c, l), Row(xs, i, ch, c, l), masked ? Row(ms, i, ch, c, l) : default,
-                                             0f, (float)mean[ch]);
+                    var (sum, dot) = masked
+                        ? RowSums<Yes, Yes>(Row(gs, i, ch, c, l), Row(xs, i, ch, c, l), Row(ms, i, ch, c, l), 0f, (float)mean[ch])
+                        : RowSums<Yes, No>(Row(gs, i, ch, c, l), Row(xs, i, ch, c, l), default, 0f, (float)mean[ch]);
                     a += sum;
                     b += dot;
                 }
@@ -99,7 +101,8 @@ internal static class ReferenceNorm
             {
                 int i = row / c, ch = row % c;
                 var dst = new Span<float>((float*)ds + (long)row * l, l);
-                Combine(Row(xs, i, ch, c, l), Row(gs, i, ch, c, l), masked ? Row(ms, i, ch, c, l) : default, a[ch], o[ch], k[ch], false, dst);
+                if (masked) Combine<Yes, Yes, No>(Row(xs, i, ch, c, l), Row(gs, i, ch, c, l), Row(ms, i, ch, c, l), a[ch], o[ch], k[ch], dst);
+                else Combine<Yes, No, No>(Row(xs, i, ch, c, l), Row(gs, i, ch, c, l), default, a[ch], o[ch], k[ch], dst);
             });
         }
     }
@@ -109,11 +112,12 @@ internal static class ReferenceNorm
 
     /// <summary>
     /// One row's Σ u and Σ u·(v − vShift), where u = x − xShift, zeroed where <paramref name="mask"/> is not positive
-    /// when a mask is given; without v, Dot is 0. Σ(x − m)² is (x, x) with both shifts m.
+    /// with THasMask; without THasV, Dot is 0 (the flags are type arguments so each variant's loop is compiled without the tests). Σ(x − m)² is (x, x) with both shifts m.
     /// </summary>
-    private static (double Sum, double Dot) RowSums(ReadOnlySpan<float> x, ReadOnlySpan<float> v, ReadOnlySpan<float> mask, float xShift, float vShift)
+    private static (double Sum, double Dot) RowSums<THasV, THasMask>(ReadOnlySpan<float> x, ReadOnlySpan<float> v, ReadOnlySpan<float> mask, float xShift, float vShift)
+        where THasV : struct, IFlag where THasMask : struct, IFlag
     {
-        bool hasV = !v.IsEmpty, hasMask = !mask.IsEmpty;
+        bool hasV = THasV.On, hasMask = THasMask.On;
         ref float rx = ref MemoryMarshal.GetReference(x);
         ref float rv = ref MemoryMarshal.GetReference(v);
         ref float rm = ref MemoryMarshal.GetReference(mask);
@@ -156,12 +160,13 @@ internal static class ReferenceNorm
     }
 
     /// <summary>
-    /// dst = (g·k) + (x·a + b), with g zeroed where <paramref name="mask"/> is not positive when a mask is given and the
-    /// g term absent without g; then max(dst, 0) when <paramref name="relu"/>.
+    /// dst = (g·k) + (x·a + b), with g zeroed where <paramref name="mask"/> is not positive with THasMask and the
+    /// g term absent without THasG; then max(dst, 0) with TRelu.
     /// </summary>
-    private static void Combine(ReadOnlySpan<float> x, ReadOnlySpan<float> g, ReadOnlySpan<float> mask, float a, float b, float k, bool relu, Span<float> dst)
+    private static void Combine<THasG, THasMask, TRelu>(ReadOnlySpan<float> x, ReadOnlySpan<float> g, ReadOnlySpan<float> mask, float a, float b, float k, Span<float> dst)
+        where THasG : struct, IFlag where THasMask : struct, IFlag where TRelu : struct, IFlag
     {
-        bool hasG = !g.IsEmpty, hasMask = !mask.IsEmpty;
+        bool hasG = THasG.On, hasMask = THasMask.On, relu = TRelu.On;
         ref float rx = ref MemoryMarshal.GetReference(x);
         ref float rg = ref MemoryMarshal.GetReference(g);
         ref float rm = ref MemoryMarshal.GetReference(mask);
@@ -195,4 +200,20 @@ internal static class ReferenceNorm
             Unsafe.Add(ref rd, i) = y;
         }
     }
+}
+
+/// <summary>A compile-time switch for generic kernels: each instantiation over <see cref="Yes"/> / <see cref="No"/> is compiled with the branch folded away.</summary>
+internal interface IFlag
+{
+    static abstract bool On { get; }
+}
+
+internal struct Yes : IFlag
+{
+    public static bool On => true;
+}
+
+internal struct No : IFlag
+{
+    public static bool On => false;
 }
