@@ -81,7 +81,9 @@ internal static class ConvKernels
     public static void WeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p)
     {
         if (dw.IsEmpty) return;
-        switch (Choose(p, inference: false))
+        var algorithm = Choose(p, inference: false);
+        if (algorithm == ConvAlgorithm.Im2ColGemm && Engine.Algorithm == ConvAlgorithm.Auto && F2x2.WinsWeightGradient(p)) algorithm = ConvAlgorithm.Winograd2;
+        switch (algorithm)
         {
             case ConvAlgorithm.Reference: ReferenceConv.WeightGrad(x, dy, dw, p); break;
             case ConvAlgorithm.Depthwise: DepthwiseConv.WeightGrad(x, dy, dw, p); break;

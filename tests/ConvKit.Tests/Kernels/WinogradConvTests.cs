@@ -423,6 +423,28 @@ public class WinogradConvTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// On 7×7 planes (a quarter of the 2×2 tiles' outputs padding) Auto keeps the training forward and adjoint on im2col
+    /// but still takes F(2×2)'s weight gradient, and ConvKernels.WeightGrad then gives exactly its result.
+    /// </summary>
+    [Fact]
+    public void OddPlanesKeepTheForwardOnIm2ColButTheWeightGradientOnWinograd()
+    {
+        var p = new Conv2dParams { N = 11, CIn = 64, H = 7, W = 7, COut = 16, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 7, OutW = 7 };
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(p, inference: false));
+        Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(p with { H = 8, W = 8, OutH = 8, OutW = 8 }, inference: false));
+        Assert.True(F2x2.WinsWeightGradient(p));
+        var rng = new Random(9);
+        var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
+        var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
+        float[] viaDispatcher = new float[p.COut * p.ColRows], winograd = new float[viaDispatcher.Length], im2col = new float[viaDispatcher.Length];
+        ConvKernels.WeightGrad(x, dy, viaDispatcher, p);
+        WinogradConv<ConvKit.Kernels.Cpu.F2x2>.WeightGrad(x, dy, winograd, p);
+        Im2ColGemmConv.WeightGrad(x, dy, im2col, p);
+        Assert.Equal(winograd, viaDispatcher);
+        Assert.NotEqual(im2col, viaDispatcher);
+    }
+
     [Fact]
     public void DispatcherPicksWinogradOnlyForBig3x3Stride1Layers()
     {

@@ -43,7 +43,15 @@ internal partial struct F2x2
     /// N1 C256 16×16 1.05, N1 C512 14×14 0.92). Hence ≥ 64 input channels per group and N·OutH·OutW ≥ 512, with
     /// F(4×4)'s reasoned guards (tiles at least half full, U at most 2²⁴ floats).
     /// </summary>
-    public static bool Wins(Conv2dParams p) =>
+    public static bool Wins(Conv2dParams p) => WinsWeightGradient(p) && WinogradConv<F2x2>.Filled(p, 5, 6);
+
+    /// <summary>
+    /// Whether F(2×2)'s weight gradient beats im2col's: the rule <see cref="Wins"/> had before it asked for tiles 5/6
+    /// full. Odd planes waste a quarter of their tiles (7×7: 49 of 64 outputs), which the forward and the adjoint pay
+    /// for in their transforms (N64 C64 7×7 K128 forward, 2 threads, paired medians: im2col 3.3 ms, F(2×2) 4.0–4.2 ms)
+    /// while the weight gradient still wins there (im2col 4.8–6.7 ms, F(2×2) 4.1–4.3 ms).
+    /// </summary>
+    public static bool WinsWeightGradient(Conv2dParams p) =>
         WinogradConv<F2x2>.Applies(p) && p.CInPerGroup >= 64 && (long)p.N * p.OutPlane >= 512 && WinogradConv<F2x2>.HalfFull(p)
         && 16L * p.CInPerGroup * p.COutPerGroup <= 1 << 24;
 }
@@ -88,7 +96,10 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
     public static bool Applies(Conv2dParams p) => WinogradConv.Applies(p);
 
     /// <summary>Whether the m×m tiles are at least half full of outputs (very thin planes are mostly tile padding).</summary>
-    public static bool HalfFull(Conv2dParams p) => (long)p.N * p.OutPlane * 2 >= (long)TTile.M * TTile.M * Tiles(p);
+    public static bool HalfFull(Conv2dParams p) => Filled(p, 1, 2);
+
+    /// <summary>Whether at least num/den of the m×m tiles' outputs lie inside the output planes.</summary>
+    public static bool Filled(Conv2dParams p, int num, int den) => (long)p.N * p.OutPlane * den >= (long)num * TTile.M * TTile.M * Tiles(p);
 
     /// <summary>
     /// x [N, CIn, H, W] = convᵀ(y [N, COut, OutH, OutW]) + bias [CIn]: for stride 1 this is a forward 3×3 convolution
