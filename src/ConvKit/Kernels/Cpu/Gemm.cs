@@ -97,11 +97,15 @@ internal static unsafe partial class Gemm
     //       A larger KC also amortises the load/store of the C tile over more FMAs.
     //   MC: the packed A block (MC×KC floats = 144 KiB) stays resident in L2 (half of a
     //       512 KiB L2, the rest is room for the B panel streaming through). Multiple of MR.
-    //   NC: the packed B panel (KC×NC floats ≈ 4 MiB) lives in L3; large so A is repacked
-    //       rarely (A is repacked once per NC columns). Multiple of NR.
+    //   NC: the packed B panel (KC×NC floats = 1 MiB). A is repacked once per NC columns, which
+    //       costs ~1/NC of the arithmetic; a panel that outlived L2 (4 MiB at NC = 4080, the BLIS
+    //       zen value) was written to L3 by the packing and read back by the kernel, which cost
+    //       the few-row GEMMs of batched small-plane convs most: N64 C32 14×14 K64 im2col 1.16×
+    //       faster at NC = 1024, N8 C64 56×56 1.03×, sgemm n = 512…2048 and the other convs
+    //       unchanged (paired in-process A/B, 2 threads; NC = 512 lost 3 % on sgemm n = 2048).
     internal const int KC = 256;
     internal const int MC = 144;
-    internal const int NC = 4080;
+    internal const int NC = 1024;
 
     /// Below this many multiply-adds the work runs on the calling thread only: 2^20 MACs is
     /// ~25 µs on one core, about what waking a pool thread costs (measured crossover ≈ 1M:
