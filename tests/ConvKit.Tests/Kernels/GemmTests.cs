@@ -141,6 +141,7 @@ public class GemmTests
                 (true, true, 71, 197, 80, 2),
                 (false, true, 33, 300, 110, 3),
                 (true, false, 260, 40, 101, 2),
+                (false, false, 300, 150, 90, 2),   // m > n, but stripes read A in place: split along n
             })
             {
                 Assert.True((long)m * n * k >= Gemm.ParallelThreshold);
