@@ -42,8 +42,8 @@ public class WinogradConvTests(ITestOutputHelper output)
         public required ConvAlgorithm Algorithm;
         /// <summary>(x, w, bias, y, p, max tiles per block, transformed-filter budget per output-channel chunk).</summary>
         public required Action<float[], float[], float[], float[], Conv2dParams, int, long> Forward;
-        /// <summary>(x, dy, dw, p, max tiles per block).</summary>
-        public required Action<float[], float[], float[], Conv2dParams, int> WeightGrad;
+        /// <summary>(x, dy, dw, p, max tiles per block, accumulated-product budget per output-channel chunk).</summary>
+        public required Action<float[], float[], float[], Conv2dParams, int, long> WeightGrad;
         public int M => At.GetLength(0);
         public int Alpha => Bt.GetLength(0);
 
@@ -71,7 +71,7 @@ public class WinogradConvTests(ITestOutputHelper output)
         {
             Name = "F(4x4,3x3)", Algorithm = ConvAlgorithm.Winograd, Roundings = 25,
             Forward = (x, w, b, y, p, block, budget) => WinogradConv<ConvKit.Kernels.Cpu.F4x4>.Forward(x, w, b, y, p, block, budget),
-            WeightGrad = (x, dy, dw, p, block) => WinogradConv<ConvKit.Kernels.Cpu.F4x4>.WeightGrad(x, dy, dw, p, block),
+            WeightGrad = (x, dy, dw, p, block, budget) => WinogradConv<ConvKit.Kernels.Cpu.F4x4>.WeightGrad(x, dy, dw, p, block, budget),
             At = new double[,] { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 } },
             G = new[,]
             {
@@ -95,7 +95,7 @@ public class WinogradConvTests(ITestOutputHelper output)
         {
             Name = "F(2x2,3x3)", Algorithm = ConvAlgorithm.Winograd2, Roundings = 11,
             Forward = (x, w, b, y, p, block, budget) => WinogradConv<ConvKit.Kernels.Cpu.F2x2>.Forward(x, w, b, y, p, block, budget),
-            WeightGrad = (x, dy, dw, p, block) => WinogradConv<ConvKit.Kernels.Cpu.F2x2>.WeightGrad(x, dy, dw, p, block),
+            WeightGrad = (x, dy, dw, p, block, budget) => WinogradConv<ConvKit.Kernels.Cpu.F2x2>.WeightGrad(x, dy, dw, p, block, budget),
             At = new double[,] { { 1, 1, 1, 0 }, { 0, 1, -1, -1 } },
             G = new[,] { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } },
             Bt = new double[,] { { 1, 0, -1, 0 }, { 0, 1, 1, 0 }, { 0, -1, 1, 0 }, { 0, 1, 0, -1 } },
@@ -195,7 +195,7 @@ public class WinogradConvTests(ITestOutputHelper output)
         var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
         var dw = new float[p.COut * p.ColRows];
         var exact = new double[dw.Length];
-        if (run is null) v.WeightGrad(x, dy, dw, p, maxBlockTiles);
+        if (run is null) v.WeightGrad(x, dy, dw, p, maxBlockTiles, long.MaxValue);
         else run(x, dy, dw, p);
         ReferenceConv.WeightGrad<double>(Wide(x), Wide(dy), exact, p);
         long tiles = (long)p.N * ((p.OutH + v.M - 1) / v.M) * ((p.OutW + v.M - 1) / v.M);
@@ -306,12 +306,15 @@ public class WinogradConvTests(ITestOutputHelper output)
 
     /// <summary>
     /// Output channels in chunks (a small transformed-filter budget forces 2 to 5 of them, the last one short, in
-    /// both groups) give bit for bit the unchunked result, which the other tests check against the reference.
+    /// both groups) give bit for bit the unchunked result, which the other tests check against the reference: the
+    /// forward, and the weight gradient (whose accumulated products are chunked the same way), across tile blocks.
     /// </summary>
     [Theory]
-    [InlineData("F4x4")]
-    [InlineData("F2x2")]
-    public void ChunksOfOutputChannelsGiveTheUnchunkedResult(string variant)
+    [InlineData("F4x4", false)]
+    [InlineData("F2x2", false)]
+    [InlineData("F4x4", true)]
+    [InlineData("F2x2", true)]
+    public void ChunksOfOutputChannelsGiveTheUnchunkedResult(string variant, bool weightGradient)
     {
         var rng = new Random(6);
         // 75 output and 40 input channels per group: U rows of 40 floats, 3088 floats per ξ unchunked.
@@ -319,17 +322,19 @@ public class WinogradConvTests(ITestOutputHelper output)
         var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
         var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
         var b = ConvGeometryGen.Data(rng, p.COut);
+        var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
         var v = Variant.Named(variant);
-        var whole = new float[p.N * p.COut * p.OutPlane];
-        v.Forward(x, w, b, whole, p, int.MaxValue, long.MaxValue);
-        int xi = v.At.GetLength(1) * v.At.GetLength(1);   // α² transformed-filter matrices
-        // 2100 floats per ξ fit chunks of 40 channels (2 chunks, the last of 35); 1100 fit chunks of 24 (4, the last of 3).
-        foreach (long budget in new long[] { xi * 2100L, xi * 1100L })
+        float[] Run(long budget)
         {
-            var chunked = new float[whole.Length];
-            v.Forward(x, w, b, chunked, p, int.MaxValue, budget);
-            Assert.Equal(whole, chunked);
+            var result = new float[weightGradient ? w.Length : dy.Length];
+            if (weightGradient) v.WeightGrad(x, dy, result, p, 7, budget);
+            else v.Forward(x, w, b, result, p, int.MaxValue, budget);
+            return result;
         }
+        var whole = Run(long.MaxValue);
+        int xi = v.Alpha * v.Alpha;   // α² transformed-filter matrices
+        // 2100 floats per ξ fit chunks of 40 channels (2 chunks, the last of 35); 1100 fit chunks of 24 (4, the last of 3).
+        foreach (long budget in new long[] { xi * 2100L, xi * 1100L }) Assert.Equal(whole, Run(budget));
     }
 
     /// <summary>Several tile blocks per call, a ragged last block, and images whose tiles straddle block edges.</summary>

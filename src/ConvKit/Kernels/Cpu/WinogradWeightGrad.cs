@@ -18,34 +18,47 @@ namespace ConvKit.Kernels.Cpu;
 internal static unsafe partial class WinogradConv<TTile> where TTile : IWinogradTile
 {
     /// <summary>Fewest tiles per block: the GEMMs' k, long enough to amortise the M tiles each block reloads.</summary>
-    private const int GradMinBlockTiles = 256;
+    private const int GradMinBlockTiles = 64;
+
+    /// <summary>Most tiles per block: one K slice of the GEMM.</summary>
+    private const int GradMaxBlockTiles = Gemm.KC;
 
     /// <summary>dw [COut, CIn/g, 3, 3] = the gradient of conv(x, w) with respect to w, given dy [N, COut, OutH, OutW].</summary>
     public static void WeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p) =>
         WeightGrad(x, dy, dw, p, int.MaxValue);
 
-    /// <summary>The weight gradient with at most <paramref name="maxBlockTiles"/> tiles per block, so tests cross block edges on small layers.</summary>
-    internal static void WeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p, int maxBlockTiles)
+    /// <summary>
+    /// The weight gradient with at most <paramref name="maxBlockTiles"/> tiles per block and <paramref name="uBudget"/> floats
+    /// of accumulated products per chunk of output channels, so tests cross block and chunk edges on small layers.
+    /// </summary>
+    internal static void WeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p, int maxBlockTiles,
+                                    long uBudget = UBudget)
     {
         if (dw.IsEmpty) return;
-        if (Avx.IsSupported && !Gemm.ForceScalar) RunWeightGrad<Lanes8>(x, dy, dw, p, maxBlockTiles);
-        else RunWeightGrad<Lanes4>(x, dy, dw, p, maxBlockTiles);
+        if (Avx.IsSupported && !Gemm.ForceScalar) RunWeightGrad<Lanes8>(x, dy, dw, p, maxBlockTiles, uBudget);
+        else RunWeightGrad<Lanes4>(x, dy, dw, p, maxBlockTiles, uBudget);
     }
 
-    private static void RunWeightGrad<TV>(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p, int maxBlockTiles)
-        where TV : unmanaged, ILanes<TV>
+    private static void RunWeightGrad<TV>(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p, int maxBlockTiles,
+                                          long uBudget) where TV : unmanaged, ILanes<TV>
     {
         int cig = p.CInPerGroup, cog = p.COutPerGroup, tilesW = TileCount(p.OutW), tiles = (int)Tiles(p);
-        int budgetTiles = (int)Math.Max(BlockBudget / (Xi * (long)(cig + cog)), GradMinBlockTiles);
+        int ldu = (cig + TV.Count - 1) / TV.Count * TV.Count;
+        // Output channels in chunks whose accumulated products M fit the transformed-filter budget, and blocks whose V and
+        // Ŷ fit four times the forward's: a 1024 → 512 layer's M alone is 8 M floats, which the pool would keep.
+        int chunks = 1;
+        while (chunks < cog && Xi * XiStride((long)ChunkSize(cog, chunks) * ldu) > uBudget) chunks++;
+        int kc = ChunkSize(cog, chunks);
+        int budgetTiles = (int)Math.Clamp(4 * BlockBudget / (Xi * (long)(cig + kc)), GradMinBlockTiles, GradMaxBlockTiles);
         int tb = Math.Clamp(Math.Min(budgetTiles, tiles), 1, Math.Max(1, maxBlockTiles));
         int blocks = (tiles + tb - 1) / tb;
         var plan = new Plan
         {
-            P = p, Cig = cig, GroupCog = cog, Cog = cog, K0 = 0, TilesW = tilesW, TilesPerImage = tilesW * TileCount(p.OutH), Tb = tb,
-            Ld = (tb + TV.Count - 1) / TV.Count * TV.Count + TV.Count, Ldu = (cig + TV.Count - 1) / TV.Count * TV.Count,
+            P = p, Cig = cig, GroupCog = cog, TilesW = tilesW, TilesPerImage = tilesW * TileCount(p.OutH), Tb = tb,
+            Ld = (tb + TV.Count - 1) / TV.Count * TV.Count + TV.Count, Ldu = ldu,
         };
-        // U holds the accumulated products M [α², K, Ldu] here; M the transformed gradients Ŷ.
-        (plan.UXi, plan.VXi, plan.MXi) = (XiStride((long)cog * plan.Ldu), XiStride((long)cig * plan.Ld), XiStride((long)cog * plan.Ld));
+        // U holds the accumulated products M [α², chunk, Ldu] here; M the transformed gradients Ŷ.
+        (plan.UXi, plan.VXi, plan.MXi) = (XiStride((long)kc * plan.Ldu), XiStride((long)cig * plan.Ld), XiStride((long)kc * plan.Ld));
         var pool = ArrayPool<float>.Shared;
         float[] acc = pool.Rent((int)(Xi * plan.UXi)), v = pool.Rent((int)(Xi * plan.VXi)), yhat = pool.Rent((int)(Xi * plan.MXi));
         try
@@ -54,7 +67,10 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
             {
                 plan.X = px; plan.Y = pdy; plan.Wt = pdw; plan.U = pacc;
                 for (int g = 0; g < p.Groups; g++)
+                for (int k0 = 0; k0 < cog; k0 += kc)
                 {
+                    plan.K0 = k0;
+                    plan.Cog = Math.Min(kc, cog - k0);
                     for (int b = 0; b < blocks; b++)
                     {
                         int t0 = b * tb, count = Math.Min(tb, tiles - t0);
@@ -95,7 +111,7 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
                 var runs = new Runs(pl, t0, count);
                 while (runs.Next())
                 {
-                    float* plane = pl.Y + ((long)runs.N * p.COut + g * pl.GroupCog + k) * p.OutPlane;
+                    float* plane = pl.Y + ((long)runs.N * p.COut + g * pl.GroupCog + pl.K0 + k) * p.OutPlane;
                     for (int r = 0; r < m; r++)
                     {
                         var row = new Span<float>(rows + r * rowLen, rowLen);
@@ -135,7 +151,7 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
             TV* tmp = stackalloc TV[3 * TTile.Alpha];
             TV* taps = stackalloc TV[9];
             float* tf = (float*)taps;
-            float* filters = pl.Wt + (long)(g * pl.GroupCog + k) * pl.Cig * 9;
+            float* filters = pl.Wt + (long)(g * pl.GroupCog + pl.K0 + k) * pl.Cig * 9;
             for (int c0 = 0; c0 < pl.Cig; c0 += lanes)
             {
                 TTile.FilterGrad((TV*)(pl.U + (long)k * pl.Ldu + c0), (nint)(pl.UXi / lanes), tmp, taps);
