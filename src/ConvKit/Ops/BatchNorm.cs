@@ -1,4 +1,4 @@
-using ConvKit.Kernels.Reference;
+using ConvKit.Kernels.Cpu;
 
 namespace ConvKit;
 
@@ -37,7 +37,7 @@ public static partial class F
         double[] mean, var;
         if (training)
         {
-            (mean, var) = ReferenceNorm.ChannelStats(xs, n, c, l);
+            (mean, var) = BatchNormKernels.ChannelStats(xs, n, c, l);
             double count = (double)n * l;
             UpdateRunning(runningMean, mean, momentum, 1.0);
             UpdateRunning(runningVar, var, momentum, count / (count - 1));
@@ -58,14 +58,14 @@ public static partial class F
             shift[ch] = (float)(b[ch] - mean[ch] * w[ch] * invstd[ch]);
         }
         var y = Tensor.Empty(input.Sizes);
-        ReferenceNorm.Affine(xs, y.Span, scale, shift, n, c, l, relu);
+        BatchNormKernels.Affine(xs, y.Span, scale, shift, n, c, l, relu);
         return Autograd.Record(y, [input, weight, bias], g =>
         {
             var gs = g.Contiguous().Span;
             // With the ReLU fused, ReLU's backward (dy where y > 0) is applied as the gradient is read.
             ReadOnlySpan<float> mask = relu ? y.Span : default;
             var xv = x.Span;
-            var (sumDy, sumDyXhat) = ReferenceNorm.GradSums(gs, xv, mask, mean, invstd, n, c, l);
+            var (sumDy, sumDyXhat) = BatchNormKernels.GradSums(gs, xv, mask, mean, invstd, n, c, l);
             Tensor? dx = null;
             if (input.RequiresGrad)
             {
@@ -88,7 +88,7 @@ public static partial class F
                     else { k[ch] = (float)wi; a[ch] = 0; o[ch] = 0; }
                 }
                 dx = Tensor.Empty(input.Sizes);
-                ReferenceNorm.InputGrad(gs, xv, mask, k, a, o, dx.Span, n, c, l);
+                BatchNormKernels.InputGrad(gs, xv, mask, k, a, o, dx.Span, n, c, l);
             }
             var dw = weight is { RequiresGrad: true } ? Tensor.FromArray(sumDyXhat.Select(v => (float)v).ToArray(), weight.Sizes.ToArray()) : null;
             var db = bias is { RequiresGrad: true } ? Tensor.FromArray(sumDy.Select(v => (float)v).ToArray(), bias.Sizes.ToArray()) : null;

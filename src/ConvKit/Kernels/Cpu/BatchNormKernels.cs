@@ -1,15 +1,15 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace ConvKit.Kernels.Reference;
+namespace ConvKit.Kernels.Cpu;
 
 /// <summary>
-/// Per-channel loops over [N, C, L] data for batch normalization: vectorised rows (TensorPrimitives),
-/// double accumulation across rows, channels in parallel.
+/// The batch-norm kernels over [N, C, L] data: one pass per phase (statistics, affine with the fused ReLU, gradient
+/// sums, input gradient), Vector256 rows summed in float chunks and across rows in double, rows or channels in
+/// parallel. There is no separate reference kernel: tests check these against double-precision sums and PyTorch.
 /// </summary>
-internal static class ReferenceNorm
+internal static class BatchNormKernels
 {
     /// <summary>Per-channel mean and biased variance (two passes: mean, then Σ(x − mean)², each reading x once).</summary>
     public static unsafe (double[] Mean, double[] Var) ChannelStats(ReadOnlySpan<float> x, int n, int c, int l)
