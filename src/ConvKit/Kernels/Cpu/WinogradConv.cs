@@ -279,13 +279,38 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
             for (int c0 = 0; c0 < pl.Cig; c0 += lanes)
             {
                 int valid = Math.Min(lanes, pl.Cig - c0);
-                if (valid < lanes) new Span<float>(sf, 9 * lanes).Clear();
-                for (int l = 0; l < valid; l++)
-                for (int tap = 0; tap < 9; tap++)
-                    sf[tap * lanes + l] = filters[(c0 + l) * cStride + (swapped ? 8 - tap : tap)];
+                if (valid == 8 && lanes == 8 && Avx.IsSupported) StageEightFilters(filters + c0 * cStride, cStride, swapped, sf);
+                else
+                {
+                    if (valid < lanes) new Span<float>(sf, 9 * lanes).Clear();
+                    for (int l = 0; l < valid; l++)
+                    for (int tap = 0; tap < 9; tap++)
+                        sf[tap * lanes + l] = filters[(c0 + l) * cStride + (swapped ? 8 - tap : tap)];
+                }
                 TTile.Filter(src, tmp, (TV*)(pl.U + (long)k * pl.Ldu + c0), (nint)(pl.UXi / lanes));
             }
         });
+    }
+
+    /// <summary>
+    /// dst[tap·8 + l] = tap of the 3×3 filter at f + l·stride (taps stored 8 − tap when swapped), for 8 filters: an 8×8
+    /// register transpose of their first eight stored taps and eight loads of the ninth, instead of 72 scalar loads
+    /// (the weight transform of the UNet step's wide layers was 6.6 % of its samples).
+    /// </summary>
+    private static void StageEightFilters(float* f, long stride, bool swapped, float* dst)
+    {
+        Gemm.StoreTransposed(Avx.LoadVector256(f), Avx.LoadVector256(f + stride), Avx.LoadVector256(f + 2 * stride), Avx.LoadVector256(f + 3 * stride),
+                             Avx.LoadVector256(f + 4 * stride), Avx.LoadVector256(f + 5 * stride), Avx.LoadVector256(f + 6 * stride),
+                             Avx.LoadVector256(f + 7 * stride), dst, 8);
+        for (int l = 0; l < 8; l++) dst[64 + l] = f[l * stride + 8];
+        if (!swapped) return;
+        // Stored position q holds tap 8 − q: reverse the nine tap vectors.
+        for (int q = 0; q < 4; q++)
+        {
+            var a = Avx.LoadVector256(dst + q * 8);
+            Avx.Store(dst + q * 8, Avx.LoadVector256(dst + (8 - q) * 8));
+            Avx.Store(dst + (8 - q) * 8, a);
+        }
     }
 
     /// <summary>
