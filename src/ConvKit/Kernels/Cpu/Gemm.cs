@@ -35,10 +35,10 @@
 //   Without AVX2/FMA (or with ForceScalar) the same driver and the same packed panels are
 //   used with a portable Vector128 micro-kernel and scalar packing.
 //
-//   Measured (AMD EPYC Zen 4 VM, 2 cores, .NET 10, square n, median, 2026-12-01): 1 thread
-//   ≈ 84-103 GFLOP/s for n = 512..2048 (75-91 % of a 12-chain FMA peak loop, ≈ 112 GFLOP/s),
-//   at par with OpenBLAS 0.3.21's AVX-512 kernel through numpy; 2 threads 0.74-0.91× of
-//   OpenBLAS (BENCHMARKS.md).
+//   Measured (AMD EPYC Zen 4 VM, 2 cores, .NET 10, square n, medians, 2026-12-01, AVX-512
+//   kernel): 1 thread ≈ 90-102 GFLOP/s for n = 512..2048 (80-90 % of a 12-chain FMA peak
+//   loop, ≈ 112 GFLOP/s), at par with OpenBLAS 0.3.21's AVX-512 kernel through numpy;
+//   2 threads 0.90-1.04× of OpenBLAS (BENCHMARKS.md).
 //
 // When it wins
 //   Whenever m·n·k is more than a few thousand: convolution-as-GEMM (im2col), dense
@@ -52,7 +52,8 @@
 // Threading
 //   With maxThreads > 1 and enough work (m·n·k >= 2^20 multiply-adds, more than one tile)
 //   the output is split statically into min(maxThreads, cores, tiles) contiguous stripes
-//   along the larger of m / n (whole MR / NR tiles per stripe); each stripe is an
+//   along the larger of m / n, or along n when the stripes read A in place (whole MR / NR
+//   tiles per stripe); each stripe is an
 //   independent blocked GEMM with its own packing buffers, so there is no synchronisation
 //   inside. Packing of the operand shared by all stripes is duplicated per stripe, which
 //   costs ~threads/max(m,n) of the arithmetic. The stripes run as one Parallelism.For on the
