@@ -26,14 +26,18 @@ internal static class ConvKernels
     /// the training layers it is picked for (N8 C64 56×56, N2 C64 128×128, N8 C128 28×28, N8 C256 14×14, N64 C64 14×14,
     /// N2 C512 16×16; paired runs, 2 threads), with errors under 1 ε·m in its tests; forced F(4×4) keeps im2col's.
     /// </param>
-    public static ConvAlgorithm Choose(Conv2dParams p, bool inference = true) => Engine.Algorithm switch
+    /// <param name="weightGradient">
+    /// True for the weight gradient, a training pass whose F(2×2) rule is <see cref="F2x2.WinsWeightGradient"/>: it still
+    /// wins on odd planes whose padded tiles make the forward and the adjoint lose.
+    /// </param>
+    public static ConvAlgorithm Choose(Conv2dParams p, bool inference = true, bool weightGradient = false) => Engine.Algorithm switch
     {
         ConvAlgorithm.Reference => ConvAlgorithm.Reference,
         ConvAlgorithm.Im2ColGemm => ConvAlgorithm.Im2ColGemm,
         ConvAlgorithm.Winograd or ConvAlgorithm.Winograd2 when WinogradConv.Applies(p) => Engine.Algorithm,
         _ => DepthwiseConv.Applies(p) ? ConvAlgorithm.Depthwise
             : inference ? (F4x4.Wins(p) ? ConvAlgorithm.Winograd : ConvAlgorithm.Im2ColGemm)
-            : F2x2.Wins(p) ? ConvAlgorithm.Winograd2 : ConvAlgorithm.Im2ColGemm,
+            : (weightGradient ? F2x2.WinsWeightGradient(p) : F2x2.Wins(p)) ? ConvAlgorithm.Winograd2 : ConvAlgorithm.Im2ColGemm,
     };
 
     /// <summary>The forward followed by <paramref name="map"/> (fused into the GEMM's epilogue on the im2col path).</summary>
@@ -81,9 +85,7 @@ internal static class ConvKernels
     public static void WeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p)
     {
         if (dw.IsEmpty) return;
-        var algorithm = Choose(p, inference: false);
-        if (algorithm == ConvAlgorithm.Im2ColGemm && Engine.Algorithm == ConvAlgorithm.Auto && F2x2.WinsWeightGradient(p)) algorithm = ConvAlgorithm.Winograd2;
-        switch (algorithm)
+        switch (Choose(p, inference: false, weightGradient: true))
         {
             case ConvAlgorithm.Reference: ReferenceConv.WeightGrad(x, dy, dw, p); break;
             case ConvAlgorithm.Depthwise: DepthwiseConv.WeightGrad(x, dy, dw, p); break;

@@ -439,6 +439,7 @@ public class WinogradConvTests(ITestOutputHelper output)
         Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(p, inference: false));
         Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(p with { H = 8, W = 8, OutH = 8, OutW = 8 }, inference: false));
         Assert.True(F2x2.WinsWeightGradient(p));
+        Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(p, inference: false, weightGradient: true));
         var rng = new Random(9);
         var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
         var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
