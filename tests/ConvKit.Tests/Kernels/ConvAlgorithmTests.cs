@@ -9,7 +9,6 @@ namespace ConvKit.Tests.Kernels;
 /// <summary>Every fast convolution path against the reference loops, on random geometries.</summary>
 public class ConvAlgorithmTests
 {
-    private delegate void ConvKernel(ReadOnlySpan<float> input, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> output, Conv2dParams p);
     private delegate void WeightKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p);
 
     /// <summary>One fast kernel family (forward, adjoint, weight gradient) against the reference on random data for <paramref name="p"/>.</summary>

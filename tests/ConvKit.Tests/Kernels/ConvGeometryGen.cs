@@ -1,8 +1,28 @@
 namespace ConvKit.Tests.Kernels;
 
+/// <summary>A convolution kernel entry point: forward (x → y) or adjoint (y → x) with a bias, as the kernels take them.</summary>
+internal delegate void ConvKernel(ReadOnlySpan<float> input, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> output, Conv2dParams p);
+
 /// <summary>Random valid convolution geometries: odd sizes, rectangular kernels, asymmetric padding, groups, dilation.</summary>
 internal static class ConvGeometryGen
 {
+    /// <summary>
+    /// <paramref name="fast"/>'s forward against the reference on random x, w and (when <paramref name="bias"/>) b; its
+    /// output starts as NaN, so every element must be written. Returns x for checks that go on with it.
+    /// </summary>
+    public static float[] AssertForwardMatchesReference(Conv2dParams p, Random rng, bool bias, ConvKernel fast, string what)
+    {
+        var x = Data(rng, p.N * p.CIn * p.InPlane);
+        var w = Data(rng, p.COut * p.ColRows);
+        var b = bias ? Data(rng, p.COut) : [];
+        var yRef = new float[p.N * p.COut * p.OutPlane];
+        var yFast = Enumerable.Repeat(float.NaN, yRef.Length).ToArray();
+        ConvKit.Kernels.Reference.ReferenceConv.Forward<float>(x, w, b, yRef, p);
+        fast(x, w, b, yFast, p);
+        AssertClose(yRef, yFast, what);
+        return x;
+    }
+
     /// <summary>Each element within 1e-4 of the reference's, relative above magnitude 1.</summary>
     public static void AssertClose(float[] expected, float[] actual, string what)
     {

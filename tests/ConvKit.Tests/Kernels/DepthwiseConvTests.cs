@@ -1,5 +1,4 @@
 using ConvKit.Kernels.Cpu;
-using ConvKit.Kernels.Reference;
 using Xunit;
 
 namespace ConvKit.Tests.Kernels;
@@ -51,15 +50,6 @@ public class DepthwiseConvTests
         }
     }
 
-    private static void MatchesReference(Conv2dParams p, Random rng, bool bias, string what)
-    {
-        var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
-        var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
-        var b = bias ? ConvGeometryGen.Data(rng, p.COut) : [];
-        var yRef = new float[p.N * p.COut * p.OutPlane];
-        var yFast = Enumerable.Repeat(float.NaN, yRef.Length).ToArray();
-        ReferenceConv.Forward<float>(x, w, b, yRef, p);
-        DepthwiseConv.Forward(x, w, b, yFast, p);
-        ConvGeometryGen.AssertClose(yRef, yFast, $"{p} {what}");
-    }
+    private static void MatchesReference(Conv2dParams p, Random rng, bool bias, string what) =>
+        ConvGeometryGen.AssertForwardMatchesReference(p, rng, bias, DepthwiseConv.Forward, $"{p} {what}");
 }

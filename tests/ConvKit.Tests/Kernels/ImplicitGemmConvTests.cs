@@ -17,18 +17,11 @@ public class ImplicitGemmConvTests
 
     private static void ForwardMatches(Conv2dParams p, Random rng, bool withBias)
     {
-        var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
-        var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
-        var b = withBias ? ConvGeometryGen.Data(rng, p.COut) : [];
-        var yRef = new float[p.N * p.COut * p.OutPlane];
-        var yFast = Enumerable.Repeat(float.NaN, yRef.Length).ToArray(); // every element must be written
-        ReferenceConv.Forward<float>(x, w, b, yRef, p);
-        Im2ColGemmConv.Forward(x, w, b, yFast, p);
-        ConvGeometryGen.AssertClose(yRef, yFast, $"forward {p} bias={withBias} isa={Gemm.Isa}");
+        var x = ConvGeometryGen.AssertForwardMatchesReference(p, rng, withBias, Im2ColGemmConv.Forward, $"forward {p} bias={withBias} isa={Gemm.Isa}");
 
-        var dy = ConvGeometryGen.Data(rng, yRef.Length);
-        var dwRef = new float[w.Length];
-        var dwFast = Enumerable.Repeat(float.NaN, w.Length).ToArray();
+        var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
+        var dwRef = new float[p.COut * p.ColRows];
+        var dwFast = Enumerable.Repeat(float.NaN, dwRef.Length).ToArray();
         ReferenceConv.WeightGrad<float>(x, dy, dwRef, p);
         Im2ColGemmConv.WeightGrad(x, dy, dwFast, p);
         ConvGeometryGen.AssertClose(dwRef, dwFast, $"weight grad {p} isa={Gemm.Isa}");

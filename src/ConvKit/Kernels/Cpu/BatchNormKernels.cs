@@ -23,9 +23,9 @@ internal static class BatchNormKernels
             Parallelism.For(c, ch =>
             {
                 double s = 0;
-                for (int i = 0; i < n; i++) s += RowSums<No, No>(Row(xs, i, ch, c, l), default, default, 0f, 0f).Sum;
+                for (long row = ch; row < (long)n * c; row += c) s += RowSums<No, No>(Row(xs, row, l), default, default, 0f, 0f).Sum;
                 double m = s / count, ss = 0;
-                for (int i = 0; i < n; i++) ss += RowSums<Yes, No>(Row(xs, i, ch, c, l), Row(xs, i, ch, c, l), default, (float)m, (float)m).Dot;
+                for (long row = ch; row < (long)n * c; row += c) ss += RowSums<Yes, No>(Row(xs, row, l), Row(xs, row, l), default, (float)m, (float)m).Dot;
                 mean[ch] = m;
                 var[ch] = ss / count;
             });
@@ -33,8 +33,8 @@ internal static class BatchNormKernels
         return (mean, var);
     }
 
-    private static unsafe ReadOnlySpan<float> Row(nint data, int i, int ch, int c, int l) =>
-        new((float*)data + ((long)i * c + ch) * l, l);
+    /// <summary>Row <paramref name="row"/> (= image · C + channel) of [N, C, L] data.</summary>
+    private static unsafe Span<float> Row(nint data, long row, int l) => new((float*)data + row * l, l);
 
     /// <summary>y = x·scale[c] + shift[c], then max(y, 0) when <paramref name="relu"/>, in one pass.</summary>
     public static unsafe void Affine(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, int n, int c, int l,
@@ -47,10 +47,9 @@ internal static class BatchNormKernels
             nint xs = (nint)px, ys = (nint)py;
             Parallelism.For(n * c, row =>
             {
-                int i = row / c, ch = row % c;
-                var dst = new Span<float>((float*)ys + (long)row * l, l);
-                if (relu) Combine<No, No, Yes>(Row(xs, i, ch, c, l), default, default, sc[ch], sh[ch], 0f, dst);
-                else Combine<No, No, No>(Row(xs, i, ch, c, l), default, default, sc[ch], sh[ch], 0f, dst);
+                int ch = row % c;
+                if (relu) Combine<No, No, Yes>(Row(xs, row, l), default, default, sc[ch], sh[ch], 0f, Row(ys, row, l));
+                else Combine<No, No, No>(Row(xs, row, l), default, default, sc[ch], sh[ch], 0f, Row(ys, row, l));
             });
         }
     }
@@ -71,11 +70,11 @@ internal static class BatchNormKernels
             Parallelism.For(c, ch =>
             {
                 double a = 0, b = 0;
-                for (int i = 0; i < n; i++)
+                for (long row = ch; row < (long)n * c; row += c)
                 {
                     var (sum, dot) = masked
-                        ? RowSums<Yes, Yes>(Row(gs, i, ch, c, l), Row(xs, i, ch, c, l), Row(ms, i, ch, c, l), 0f, (float)mean[ch])
-                        : RowSums<Yes, No>(Row(gs, i, ch, c, l), Row(xs, i, ch, c, l), default, 0f, (float)mean[ch]);
+                        ? RowSums<Yes, Yes>(Row(gs, row, l), Row(xs, row, l), Row(ms, row, l), 0f, (float)mean[ch])
+                        : RowSums<Yes, No>(Row(gs, row, l), Row(xs, row, l), default, 0f, (float)mean[ch]);
                     a += sum;
                     b += dot;
                 }
@@ -99,10 +98,9 @@ internal static class BatchNormKernels
             nint xs = (nint)px, gs = (nint)pg, ms = (nint)pm, ds = (nint)pd;
             Parallelism.For(n * c, row =>
             {
-                int i = row / c, ch = row % c;
-                var dst = new Span<float>((float*)ds + (long)row * l, l);
-                if (masked) Combine<Yes, Yes, No>(Row(xs, i, ch, c, l), Row(gs, i, ch, c, l), Row(ms, i, ch, c, l), a[ch], o[ch], k[ch], dst);
-                else Combine<Yes, No, No>(Row(xs, i, ch, c, l), Row(gs, i, ch, c, l), default, a[ch], o[ch], k[ch], dst);
+                int ch = row % c;
+                if (masked) Combine<Yes, Yes, No>(Row(xs, row, l), Row(gs, row, l), Row(ms, row, l), a[ch], o[ch], k[ch], Row(ds, row, l));
+                else Combine<Yes, No, No>(Row(xs, row, l), Row(gs, row, l), default, a[ch], o[ch], k[ch], Row(ds, row, l));
             });
         }
     }

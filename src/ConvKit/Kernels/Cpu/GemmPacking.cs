@@ -52,25 +52,19 @@ internal static unsafe partial class Gemm
             else
             {
                 // op(A)(i,p) = a[p*lda + i]: mr contiguous floats per k.
-                float* s = a + ir;
-                if (mr == MR512 && simd)
-                {
-                    for (int p = 0; p < kc; p++)
-                    {
-                        Avx.Store(dst, Avx.LoadVector256(s));
-                        Avx.Store(dst + 8, Avx.LoadVector256(s + 8));
-                        s += lda; dst += MR512;
-                    }
-                    continue;
-                }
                 for (int p = 0; p < kc; p++)
                 {
+                    float* s = a + (long)p * lda + ir, d = dst + p * height;
+                    if (mr == MR512 && simd)
+                    {
+                        Avx.Store(d, Avx.LoadVector256(s));
+                        Avx.Store(d + 8, Avx.LoadVector256(s + 8));
+                        continue;
+                    }
                     int i = 0;
-                    for (; i < mr; i++) dst[i] = s[i];
-                    for (; i < height; i++) dst[i] = 0f;
-                    s += lda; dst += height;
+                    for (; i < mr; i++) d[i] = s[i];
+                    for (; i < height; i++) d[i] = 0f;
                 }
-                continue;
             }
             dst += kc * height;
         }
