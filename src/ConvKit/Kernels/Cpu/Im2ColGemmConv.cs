@@ -97,9 +97,8 @@ internal static unsafe class Im2ColGemmConv
                 Chunks(p, withCol: false, (n0, nc, _, yt) =>
                 {
                     int n = nc * p.OutPlane;
-                    var panel = new Im2ColPanel((float*)xs + ((long)n0 * p.CIn + gg * cig) * p.InPlane, p, p.CIn * p.InPlane);
-                    Gemm.Sgemm(false, cog, n, rows, (float*)ws + (long)gg * cog * rows, rows, panel, (float*)yt, n, false, Parallelism.Threads,
-                               WithBias(map, bs, gg * cog));
+                    ConvGemm((float*)ws + (long)gg * cog * rows, (float*)xs + ((long)n0 * p.CIn + gg * cig) * p.InPlane, p.CIn * p.InPlane, nc,
+                             (float*)yt, n, p, Parallelism.Threads, WithBias(map, bs, gg * cog));
                     Transfer((float*)ys, (float*)yt, p, gg, n0, nc, toYt: false);
                 });
             }
@@ -124,13 +123,64 @@ internal static unsafe class Im2ColGemmConv
                     float* wg = (float*)ws + (long)g * cog * rows;
                     var ep = WithBias(map, bs, g * cog);
                     if (pointwise) Gemm.Sgemm(false, cog, plane, rows, wg, rows, new DenseB(xg, plane, false), yg, plane, false, threads, ep);
-                    else Gemm.Sgemm(false, cog, plane, rows, wg, rows, new Im2ColPanel(xg, p), yg, plane, false, threads, ep);
+                    else ConvGemm(wg, xg, p.CIn * p.InPlane, 1, yg, plane, p, threads, ep);
                 }
             }
             // Whole images per thread when there are enough of them: no duplicated packing of W, no sync per GEMM.
             if (p.N >= Parallelism.Threads && p.N > 1) Parallelism.For(p.N, i => Image(i, 1));
             else for (int i = 0; i < p.N; i++) Image(i, Parallelism.Threads);
         }
+    }
+
+    /// <summary>
+    /// y [COut/g, images·OutH·OutW] (row stride ldy) = W_g · col of <paramref name="images"/> images of one group at x
+    /// (<paramref name="xImageStride"/> floats apart), with col read from a staged copy of the images
+    /// (<see cref="StagedIm2ColPanel"/>), or straight from them (<see cref="Im2ColPanel"/>) when the copy would not fit an array.
+    /// </summary>
+    /// <summary>False runs every panel straight from the images, for paired A/B measurements of the staged copy. Default true.</summary>
+    internal static bool StageImages = true;
+
+    /// <summary>
+    /// Output rows from this width on read a staged copy: a 16-column sliver then crosses into the next row at most once
+    /// per two slivers. Narrower rows make most slivers two or three runs, each a load and a blend, where the direct
+    /// panel's same-width path needs two masked loads (paired A/B, 2 threads: N1 C256 14×14 0.97×, C512 7×7 0.95×,
+    /// N64 C1 28×28 0.85× staged; N1 C3 224×224 7×7/s2 1.16×, N1 C64 56×56 1.08×, N2 C64 128×128 1.05×).
+    /// </summary>
+    internal const int StagedMinOutW = 32;
+
+    /// <summary>
+    /// y [COut/g, images·OutH·OutW] (row stride ldy) = W_g · col of <paramref name="images"/> images of one group at x
+    /// (<paramref name="xImageStride"/> floats apart), with col read from a staged copy of the images
+    /// (<see cref="StagedIm2ColPanel"/>) where rows are wide, else straight from them (<see cref="Im2ColPanel"/>).
+    /// </summary>
+    private static void ConvGemm(float* w, float* x, long xImageStride, int images, float* y, int ldy, Conv2dParams p, int threads, GemmEpilogue ep)
+    {
+        int rows = p.ColRows, n = images * p.OutPlane;
+        if (StageImages && p.OutW >= StagedMinOutW && StagedCopy.TryStage(x, xImageStride, images, p.CInPerGroup, p, out var copy))
+            using (copy) Gemm.Sgemm(false, p.COutPerGroup, n, rows, w, rows, new StagedIm2ColPanel(copy.Images), y, ldy, false, threads, ep);
+        else Gemm.Sgemm(false, p.COutPerGroup, n, rows, w, rows, new Im2ColPanel(x, p, (int)xImageStride), y, ldy, false, threads, ep);
+    }
+
+    /// <summary>
+    /// Whether the weight gradient reads a staged copy: where output rows are narrow, whose runs of positions the direct
+    /// transposed panel finishes element by element (OutW 7 or 14: 7 of 7, 6 of 14 positions), and the taps fill at
+    /// least four slivers. Paired A/B, 2 threads, staged against direct: N64 C32 14×14 K64 1.29×, N8 C512 7×7 1.11×,
+    /// N8 C256 14×14 K512 s2 1.04×, N8 C128 28×28 K256 s2 1.04×; wide rows gained nothing and small copies lost to
+    /// the copy's per-row cost (N8 C3 224×224 7×7/s2 0.99×, N2 C32 128×128 0.95×, N64 C1 28×28 0.88×, N8 C64 56×56
+    /// 1×1/s2 0.60×).
+    /// </summary>
+    internal static bool StagesWeightGrad(Conv2dParams p) => p.OutW < StagedMinOutW && p.ColRows >= 4 * Gemm.NR && p.KH * p.KW > 1;
+
+    /// <summary>
+    /// dW_g [COut/g, CIn/g·KH·KW] (+)= dY [COut/g, images·OutH·OutW] (row stride ldDy) · colᵀ of <paramref name="images"/>
+    /// images of one group, colᵀ from a staged copy (<see cref="StagedIm2ColTransposedPanel"/>) or from the images.
+    /// </summary>
+    private static void WeightGradGemm(float* dy, int ldDy, float* x, long xImageStride, int images, float* dw, bool accumulate, Conv2dParams p)
+    {
+        int rows = p.ColRows, n = images * p.OutPlane;
+        if (StageImages && StagesWeightGrad(p) && StagedCopy.TryStage(x, xImageStride, images, p.CInPerGroup, p, out var copy))
+            using (copy) Gemm.Sgemm(false, p.COutPerGroup, rows, n, dy, ldDy, new StagedIm2ColTransposedPanel(copy.Images), dw, rows, accumulate, Parallelism.Threads);
+        else Gemm.Sgemm(false, p.COutPerGroup, rows, n, dy, ldDy, new Im2ColTransposedPanel(x, p, (int)xImageStride), dw, rows, accumulate, Parallelism.Threads);
     }
 
     /// <summary>The group's rows from <paramref name="start"/> of <paramref name="map"/>, with the bias at <paramref name="bias"/> (0 = none) as the accumulators' start.</summary>
@@ -238,8 +288,8 @@ internal static unsafe class Im2ColGemmConv
                 {
                     Transfer((float*)ys, (float*)yt, p, gg, n0, nc, toYt: true);
                     int n = nc * p.OutPlane;
-                    var panel = new Im2ColTransposedPanel((float*)xs + ((long)n0 * p.CIn + gg * cig) * p.InPlane, p, p.CIn * p.InPlane);
-                    Gemm.Sgemm(false, cog, rows, n, (float*)yt, n, panel, (float*)ws + (long)gg * cog * rows, rows, !first, Parallelism.Threads);
+                    WeightGradGemm((float*)yt, n, (float*)xs + ((long)n0 * p.CIn + gg * cig) * p.InPlane, p.CIn * p.InPlane, nc,
+                                   (float*)ws + (long)gg * cog * rows, !first, p);
                     first = false;
                 });
             }
@@ -304,7 +354,7 @@ internal static unsafe class Im2ColGemmConv
                 float* dyg = pdy + ((long)i * p.COut + g * cog) * plane;
                 float* dwg = pdw + (long)g * cog * rows;
                 if (pointwise) Gemm.Sgemm(false, cog, rows, plane, dyg, plane, new DenseB(xg, plane, true), dwg, rows, i > 0, Parallelism.Threads);
-                else Gemm.Sgemm(false, cog, rows, plane, dyg, plane, new Im2ColTransposedPanel(xg, p), dwg, rows, i > 0, Parallelism.Threads);
+                else WeightGradGemm(dyg, plane, xg, p.CIn * p.InPlane, 1, dwg, i > 0, p);
             }
     }
 
