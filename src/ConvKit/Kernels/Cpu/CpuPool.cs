@@ -160,13 +160,19 @@ internal static unsafe class CpuPool
         fixed (float* px = x, py = y)
         {
             nint xs = (nint)px, ys = (nint)py;
+            // The reduced row sits PW floats into a buffer that is −∞ around it, so every window reads its taps without
+            // clipping (a −∞ tap never replaces the maximum, as a skipped one), and 8 windows at a time read past the end.
+            int length = PW + Math.Max(W, (OW + 8) * SW + (KW - 1) * DW) + 16;
+            bool simd = Avx2.IsSupported && SW <= 2;
             Parallelism.For(p.Planes, c =>
             {
-                var rented = ArrayPool<float>.Shared.Rent(W);
+                var rented = ArrayPool<float>.Shared.Rent(length);
                 try
                 {
-                    fixed (float* tmp = rented)
+                    fixed (float* buffer = rented)
                     {
+                        new Span<float>(buffer, length).Fill(float.NegativeInfinity);
+                        float* tmp = buffer + PW;
                         float* plane = (float*)xs + (long)c * inPlane;
                         float* outp = (float*)ys + (long)c * outPlane;
                         for (int oh = 0; oh < OH; oh++)
@@ -181,14 +187,17 @@ internal static unsafe class CpuPool
                             }
                             new ReadOnlySpan<float>(plane + (long)h0 * W, W).CopyTo(new Span<float>(tmp, W));
                             for (int ih = h0 + DH; ih < h1; ih += DH) MaxInto(tmp, plane + (long)ih * W, W);
-                            for (int ow = 0; ow < OW; ow++)
+                            float* o = outp + oh * OW;
+                            int ow = simd ? WindowMaxima(buffer, o, OW, KW, SW, DW) : 0;
+                            for (; ow < OW; ow++)
                             {
-                                int w0 = ow * SW - PW, w1 = Math.Min(w0 + (KW - 1) * DW + 1, W);
-                                while (w0 < 0) w0 += DW;
                                 float m = float.NegativeInfinity;
-                                for (int iw = w0; iw < w1; iw += DW)
-                                    if (tmp[iw] > m || float.IsNaN(tmp[iw])) m = tmp[iw];
-                                outp[oh * OW + ow] = m;
+                                for (int t = 0; t < KW; t++)
+                                {
+                                    float v = buffer[ow * SW + t * DW];
+                                    if (v > m || float.IsNaN(v)) m = v;
+                                }
+                                o[ow] = m;
                             }
                         }
                     }
@@ -196,6 +205,29 @@ internal static unsafe class CpuPool
                 finally { ArrayPool<float>.Shared.Return(rented); }
             });
         }
+    }
+
+    /// <summary>
+    /// out[ow] = max over t of row[ow·sw + t·dw] for stride 1 or 2, eight outputs per step (the scalar loop's order and
+    /// replacement rule); the last step ends at outW, overlapping the one before. Returns the outputs written: all, or
+    /// none when the row has fewer than 8.
+    /// </summary>
+    private static int WindowMaxima(float* row, float* outp, int outW, int kw, int sw, int dw)
+    {
+        if (outW < 8) return 0;
+        for (int o = 0; o < outW; o += 8)
+        {
+            int ow = Math.Min(o, outW - 8);
+            var max = Vector256.Create(float.NegativeInfinity);
+            for (int t = 0; t < kw; t++)
+            {
+                float* at = row + ow * sw + t * dw;
+                var v = sw == 1 ? Avx.LoadVector256(at) : Shuffles.Deinterleave(Avx.LoadVector256(at), Avx.LoadVector256(at + 8)).Even;
+                max = Vector256.ConditionalSelect(Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v), v, max);
+            }
+            max.Store(outp + ow);
+        }
+        return outW;
     }
 
     /// <summary>acc[i] = src[i] when src[i] &gt; acc[i] or src[i] is NaN (the reference's replacement rule, vectorised).</summary>
