@@ -123,38 +123,40 @@ internal readonly unsafe struct StagedImages
 
     private void StagePlane(float* src, float* dst, Conv2dParams p, bool simd)
     {
-        for (int ihp = 0; ihp < Hp; ihp++, dst += RowStride)
+        // Everything the rows do not cover is padding: one clear of the plane, then each row's phases copied in (a
+        // small plane's rows are a few floats, where a clear per row and phase cost more than the copies).
+        new Span<float>(dst, ChannelStride).Clear();
+        int* iw0 = stackalloc int[Phases];
+        int* at = stackalloc int[Phases];
+        int* count = stackalloc int[Phases];
+        for (int phase = 0; phase < Phases; phase++)
         {
-            int ih = ihp - p.PadTop;
-            if ((uint)ih >= (uint)p.H)
-            {
-                new Span<float>(dst, RowStride).Clear();
-                continue;
-            }
-            float* row = src + (long)ih * p.W;
-            for (int phase = 0; phase < Phases; phase++)
-            {
-                // Phase φ holds input columns iw ≡ φ − padLeft (mod s), the first of them at q0.
-                int iw0 = ((phase - p.PadLeft) % Phases + Phases) % Phases, q0 = (iw0 + p.PadLeft - phase) / Phases;
-                float* d = dst + phase * Wq;
-                int count = iw0 < p.W ? Math.Clamp((p.W - iw0 + Phases - 1) / Phases, 0, Math.Max(Wq - q0, 0)) : 0;
-                int lead = Math.Min(q0, Wq);
-                new Span<float>(d, lead).Clear();
-                CopyStrided(row + iw0, Phases, count, d + lead, simd);
-                new Span<float>(d + lead + count, Wq - lead - count).Clear();
-            }
+            // Phase φ holds input columns iw ≡ φ − padLeft (mod s), the first of them at q0.
+            int first = ((phase - p.PadLeft) % Phases + Phases) % Phases, q0 = (first + p.PadLeft - phase) / Phases;
+            iw0[phase] = first;
+            at[phase] = phase * Wq + q0;
+            count[phase] = first < p.W ? Math.Clamp((p.W - first + Phases - 1) / Phases, 0, Math.Max(Wq - q0, 0)) : 0;
+        }
+        int ih0 = Math.Max(0, -p.PadTop), ih1 = Math.Min(p.H, Hp - p.PadTop);
+        for (int ih = ih0; ih < ih1; ih++)
+        {
+            float* row = src + (long)ih * p.W, d = dst + (long)(ih + p.PadTop) * RowStride;
+            for (int phase = 0; phase < Phases; phase++) CopyStrided(row + iw0[phase], Phases, count[phase], d + at[phase], simd);
         }
     }
 
-    /// <summary>dst[t] = src[t·stride] for t &lt; count: a block copy at stride 1, 8 floats per de-interleave at stride 2.</summary>
+    /// <summary>dst[t] = src[t·stride] for t &lt; count: vector copies with a masked tail at stride 1, 8 floats per de-interleave at stride 2.</summary>
     private static void CopyStrided(float* src, int stride, int count, float* dst, bool simd)
     {
-        if (stride == 1)
+        int t = 0;
+        if (simd && stride == 1)
         {
-            new ReadOnlySpan<float>(src, count).CopyTo(new Span<float>(dst, count));
+            for (; t + 8 <= count; t += 8) Avx.Store(dst + t, Avx.LoadVector256(src + t));
+            if (t == count) return;
+            var tail = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count - t)).AsSingle();
+            Avx.MaskStore(dst + t, tail, Avx.MaskLoad(src + t, tail));
             return;
         }
-        int t = 0;
         // The second load of the pair reads src[2t + 8 .. 2t + 15]: only where that stays inside the row.
         if (simd && stride == 2)
             for (; t + 8 <= count && 2 * t + 16 <= 2 * count - 1; t += 8)
