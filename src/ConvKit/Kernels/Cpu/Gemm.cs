@@ -15,7 +15,8 @@
 //
 //   Packing absorbs transA / transB and the leading dimensions, so the micro-kernel sees
 //   exactly one layout (A sliver: k-major, MR floats per k; B sliver: k-major, NR floats
-//   per k). Packed slivers are zero-padded to full MR / NR, so the micro-kernel always runs
+//   per k, or, for GEMMs of at most 64 rows with a row-major B, B's own rows read in place:
+//   there a packed sliver would serve only four A slivers). Packed slivers are zero-padded to full MR / NR, so the micro-kernel always runs
 //   at full size; edge tiles go to a small stack tile and only the valid part is copied
 //   (or added) into C — there is no scalar cliff at ragged edges.
 //
@@ -299,6 +300,7 @@ internal static unsafe partial class Gemm
         int mcMax = Math.Min(MC, RoundUp(m, rowsPerSliver));
         float* packA = PackBuffer(ref t_packA, mcMax * kcMax, MC * KC);
         float* packB = PackBuffer(ref t_packB, ncMax * kcMax, NC * KC);
+        bool bInPlace = ReadsBInPlace(m, b, out float* bm, out int ldbm);
 
         for (int jc = 0; jc < n; jc += NC)
         {
@@ -309,7 +311,8 @@ internal static unsafe partial class Gemm
                 // The first K slice overwrites C unless accumulating; later slices add.
                 bool add = accumulate || pc > 0;
 
-                b.Pack(pc, kc, j0 + jc, nc, packB, fma);
+                if (!bInPlace) b.Pack(pc, kc, j0 + jc, nc, packB, fma);
+                float* bBlock = bInPlace ? bm + (long)pc * ldbm + j0 + jc : packB;
 
                 for (int ic = 0; ic < m; ic += MC)
                 {
@@ -317,7 +320,7 @@ internal static unsafe partial class Gemm
                     float* aSrc = transA ? a + (long)pc * lda + ic : a + (long)ic * lda + pc;
                     if (!direct) PackA(transA, aSrc, lda, mc, kc, packA, rowsPerSliver, fma);
                     var rows = epilogue.Rows(ic);
-                    MacroKernel(mc, nc, kc, direct ? aSrc : packA, direct ? lda : 0, packB, c + (long)ic * ldc + jc, ldc, add, isa,
+                    MacroKernel(mc, nc, kc, direct ? aSrc : packA, direct ? lda : 0, bBlock, bInPlace ? ldbm : 0, packB, c + (long)ic * ldc + jc, ldc, add, isa,
                                 pc == 0 ? rows.Bias : null, pc + kc == k && rows.HasMap ? rows : default);
                 }
             }
@@ -334,9 +337,35 @@ internal static unsafe partial class Gemm
     /// <summary>Stripes at most this wide read A in place (see <see cref="ReadsAInPlace"/>).</summary>
     internal const int DirectAMaxColumns = 256;
 
-    /// <summary>One mc×kc block of A against the packed kc×nc B panel; a is the packed A block (lda 0) or the block's first element of a row-major A with row stride lda, read in place.</summary>
+    /// <summary>
+    /// Whether the micro-kernel reads a row-major B in place instead of packing it: for GEMMs of few rows, whose packed B
+    /// slivers would be read by only a few A slivers (a 1×1 conv's or a Winograd position's 64 output channels: four)
+    /// so that the packing pass costs a large share of the arithmetic. The micro-kernel then loads each k's 16 floats
+    /// from B's row instead of from the sliver, the same lines the packing would have read. Not for row strides that
+    /// are a multiple of 4 KiB, whose rows would share L1 sets.
+    /// </summary>
+    private static bool ReadsBInPlace<TB>(int m, in TB b, out float* bm, out int ldb) where TB : struct, IPanelB
+    {
+        bm = null;
+        ldb = 0;
+        return m <= InPlaceBMaxRows && b.RowMajor(out bm, out ldb) && ldb % 1024 != 0;
+    }
+
+    /// <summary>
+    /// GEMMs of at most this many rows read a row-major B in place (see <see cref="ReadsBInPlace"/>). Paired A/B against
+    /// packing, 2 threads: the N1 C256 56×56 → 64 1×1 conv 1.16× (0.581 → 0.500 ms) and 1.08× in a noisier sitting,
+    /// 3×3 layers on Winograd (whose per-position GEMMs have K rows) 1.00–1.03×; at 128 rows (C256 28×28 → 128 1×1)
+    /// 0.91–1.03×, and at 256 (C64 → 256 1×1) 0.95×, so the packed sliver's reuse wins from there.
+    /// </summary>
+    internal static int InPlaceBMaxRows = 64;
+
+    /// <summary>
+    /// One mc×kc block of A against the kc×nc block of B; a is the packed A block (lda 0) or the block's first element of
+    /// a row-major A with row stride lda, read in place; b is the packed B panel (ldb 0) or the block's first element of
+    /// a row-major B with row stride ldb, read in place (a ragged last sliver is then packed into packB).
+    /// </summary>
     [SkipLocalsInit]
-    private static void MacroKernel(int mc, int nc, int kc, float* a, int lda, float* packB,
+    private static void MacroKernel(int mc, int nc, int kc, float* a, int lda, float* b, int ldb, float* packB,
                                     float* c, int ldc, bool add, GemmIsa isa, float* bias, GemmEpilogue map)
     {
         int height = PackedRows(isa);
@@ -350,7 +379,19 @@ internal static unsafe partial class Gemm
         for (int jr = 0; jr < nc; jr += NR)
         {
             int nr = Math.Min(NR, nc - jr);
-            float* bp = packB + (long)jr * kc;
+            float* bp = b + (long)jr * kc;
+            nint bs = NR;
+            if (ldb != 0 && nr == NR)
+            {
+                bp = b + jr;
+                bs = ldb;
+            }
+            else if (ldb != 0)
+            {
+                // Reading 16 floats per row would run past B's last column: this sliver is packed (zero columns).
+                PackB(false, b + jr, ldb, kc, nr, packB, isa != GemmIsa.Portable);
+                bp = packB;
+            }
             for (int ir = 0; ir < mc; ir += height)
             {
                 int mr = Math.Min(height, mc - ir);
@@ -381,9 +422,9 @@ internal static unsafe partial class Gemm
                 bool acc = full && add;
                 switch (isa)
                 {
-                    case GemmIsa.Avx512: KernelAvx512(kc, ap, rs, ks, bp, dst, ldd, acc, bi); break;
-                    case GemmIsa.Avx2: KernelFma(kc, ap, rs, ks, bp, dst, ldd, acc, bi); break;
-                    default: KernelPortable(kc, ap, rs, ks, bp, dst, ldd, acc, bi); break;
+                    case GemmIsa.Avx512: KernelAvx512(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
+                    case GemmIsa.Avx2: KernelFma(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
+                    default: KernelPortable(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
                 }
                 if (!full) StoreEdge(tile, cp, ldc, mr, nr, add);
                 // The finished tile is still in L1: the per-row map costs no extra pass over C.

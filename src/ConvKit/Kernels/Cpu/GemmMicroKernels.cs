@@ -11,9 +11,9 @@ internal static unsafe partial class Gemm
 
     /// 6×16 AVX2+FMA micro-kernel: C[0:6, 0:16] (=|+=) A(6×kc) · Bpack(kc×16) (+ bias[i] on row i when bias is not null).
     /// A(i, p) = a[i·rowStride + p·kStride]: a packed kc×MR sliver (1, MR) or six rows of A read in place (lda, 1);
-    /// b: kc×NR sliver (packed, 32-byte aligned), c: row stride ldc.
+    /// b: kc×NR sliver, its rows bs floats apart (NR packed, 32-byte aligned; or the row stride of a row-major B read in place), c: row stride ldc.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelFma(int kc, float* a, nint rowStride, nint kStride, float* b, float* c, int ldc, bool add, float* bias)
+    private static void KernelFma(int kc, float* a, nint rowStride, nint kStride, float* b, nint bs, float* c, int ldc, bool add, float* bias)
     {
         Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero;
         Vector256<float> c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero;
@@ -60,7 +60,7 @@ internal static unsafe partial class Gemm
             t = Avx.BroadcastScalarToVector256(r4 + o); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
             t = Avx.BroadcastScalarToVector256(r5 + o); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
             o += kStride;
-            b += NR;
+            b += bs;
         }
 
         float* c0 = c, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
@@ -87,7 +87,7 @@ internal static unsafe partial class Gemm
     /// per k one B load and 16 broadcast FMAs, 0.125 loaded floats per multiply-add against the 6×16 AVX2 tile's 0.23.
     /// Each output is the same FMA chain over k as in <see cref="KernelFma"/>, so the two kernels agree bit for bit.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelAvx512(int kc, float* a, nint rs, nint ks, float* b, float* c, int ldc, bool add, float* bias)
+    private static void KernelAvx512(int kc, float* a, nint rs, nint ks, float* b, nint bs, float* c, int ldc, bool add, float* bias)
     {
         Vector512<float> c0 = bias == null ? default : Vector512.Create(bias[0]);
         Vector512<float> c1 = bias == null ? default : Vector512.Create(bias[1]);
@@ -147,7 +147,7 @@ internal static unsafe partial class Gemm
             c14 = Avx512F.FusedMultiplyAdd(Vector512.Create(r12[2 * rs]), b0, c14);
             c15 = Avx512F.FusedMultiplyAdd(Vector512.Create(r15[0]), b0, c15);
             r0 += ks; r3 += ks; r6 += ks; r9 += ks; r12 += ks; r15 += ks;
-            b += NR;
+            b += bs;
         }
         Store512(c + 0 * (nint)ldc, c0, add);
         Store512(c + 1 * (nint)ldc, c1, add);
@@ -174,7 +174,7 @@ internal static unsafe partial class Gemm
     /// Portable micro-kernel (Vector128, any ISA; software fallback where not accelerated).
     /// Same packed layout as <see cref="KernelFma"/>; processes the 6×16 tile as three
     /// 2×16 strips so 8 accumulators + 4 B vectors fit in 16 SSE/NEON registers.
-    private static void KernelPortable(int kc, float* a, nint rowStride, nint kStride, float* b, float* c, int ldc, bool add, float* bias)
+    private static void KernelPortable(int kc, float* a, nint rowStride, nint kStride, float* b, nint bs, float* c, int ldc, bool add, float* bias)
     {
         for (int i = 0; i < MR; i += 2)
         {
@@ -190,7 +190,7 @@ internal static unsafe partial class Gemm
                 x0 += s * b0; x1 += s * b1; x2 += s * b2; x3 += s * b3;
                 s = Vector128.Create(*aq);
                 y0 += s * b0; y1 += s * b1; y2 += s * b2; y3 += s * b3;
-                ap += kStride; aq += kStride; bp += NR;
+                ap += kStride; aq += kStride; bp += bs;
             }
             float* r0 = c + (long)i * ldc, r1 = r0 + ldc;
             if (add)

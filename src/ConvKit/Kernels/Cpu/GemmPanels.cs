@@ -14,6 +14,9 @@ internal unsafe interface IPanelB
     /// <param name="dst">Destination, room for ceil(nc/NR)·kc·NR floats.</param>
     /// <param name="simd">True when the AVX2 paths may run (false under <see cref="Gemm.ForceScalar"/> or without AVX2).</param>
     void Pack(int k0, int kc, int j0, int nc, float* dst, bool simd);
+
+    /// <summary>True, with its first element and row stride, when B is a plain row-major matrix the micro-kernel can read in place.</summary>
+    bool RowMajor(out float* b, out int ldb);
 }
 
 /// <summary>A dense row-major B [k, n] with row stride ldb, or Bᵀ stored [n, k] when <see cref="Trans"/>.</summary>
@@ -23,4 +26,11 @@ internal readonly unsafe struct DenseB(float* b, int ldb, bool trans) : IPanelB
 
     public void Pack(int k0, int kc, int j0, int nc, float* dst, bool simd) =>
         Gemm.PackB(trans, trans ? b + (long)j0 * ldb + k0 : b + (long)k0 * ldb + j0, ldb, kc, nc, dst, simd);
+
+    public bool RowMajor(out float* b0, out int ld)
+    {
+        b0 = trans ? null : b;
+        ld = trans ? 0 : ldb;
+        return !trans;
+    }
 }

@@ -21,6 +21,9 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
 {
     private readonly ConvImage _g = new(x, p, imageStride);
 
+    /// <summary>Exists only as the images: always packed.</summary>
+    public bool RowMajor(out float* b, out int ldb) { b = null; ldb = 0; return false; }
+
     [SkipLocalsInit]
     public void Pack(int k0, int kc, int j0, int nc, float* dst, bool simd)
     {
@@ -164,6 +167,9 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
 internal readonly unsafe struct Im2ColTransposedPanel(float* x, Conv2dParams p, int imageStride = 0) : IPanelB
 {
     private readonly ConvImage _g = new(x, p, imageStride);
+
+    /// <summary>Exists only as the images: always packed.</summary>
+    public bool RowMajor(out float* b, out int ldb) { b = null; ldb = 0; return false; }
 
     [SkipLocalsInit]
     public void Pack(int k0, int kc, int j0, int nc, float* dst, bool simd)

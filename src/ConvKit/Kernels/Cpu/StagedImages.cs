@@ -201,6 +201,9 @@ internal unsafe struct StagedCopy : IDisposable
 /// </summary>
 internal readonly unsafe struct StagedIm2ColPanel(StagedImages s) : IPanelB
 {
+    /// <summary>Exists only as the images: always packed.</summary>
+    public bool RowMajor(out float* b, out int ldb) { b = null; ldb = 0; return false; }
+
     [SkipLocalsInit]
     public void Pack(int k0, int kc, int j0, int nc, float* dst, bool simd)
     {
@@ -260,6 +263,9 @@ internal readonly unsafe struct StagedIm2ColPanel(StagedImages s) : IPanelB
 /// </summary>
 internal readonly unsafe struct StagedIm2ColTransposedPanel(StagedImages s) : IPanelB
 {
+    /// <summary>Exists only as the images: always packed.</summary>
+    public bool RowMajor(out float* b, out int ldb) { b = null; ldb = 0; return false; }
+
     [SkipLocalsInit]
     public void Pack(int k0, int kc, int j0, int nc, float* dst, bool simd)
     {
