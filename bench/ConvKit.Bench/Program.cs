@@ -1,7 +1,8 @@
 // ConvKit.Bench: times the reference workloads in C# and, when Debian's python3-torch is installed, runs
 // shared/peer/peer_bench.py in the same invocation, then prints ConvKit and PyTorch medians with their ratio.
-// Usage: dotnet run -c Release --project bench/ConvKit.Bench [-- --threads N] [--no-peer] [--only TEXT]
+// Usage: dotnet run -c Release --project bench/ConvKit.Bench [-- --threads N] [--no-peer] [--only TEXT] [--rounds R]
 // --only runs the workloads whose name contains TEXT (the peers still run whole: their scripts take no filter).
+// --rounds R alternates ConvKit's workloads and the peers' R times and reports medians over the rounds.
 using System.Diagnostics;
 using System.Globalization;
 using ConvKit;
@@ -13,43 +14,73 @@ string? only = Option("--only");
 bool peer = !args.Contains("--no-peer");
 Engine.Threads = threads;
 
-double peak = FmaPeak.Measure(threads);
-Console.WriteLine($"ConvKit.Bench  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  threads {threads}  FMA peak {peak:F1} GFLOP/s");
+int rounds = Option("--rounds") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 1;
 
-var ours = new Dictionary<string, (double Ms, double Flops)>();
-foreach (var w in Workloads.All(only))
+// Each round times ConvKit's workloads and then the peers', so on a shared machine whose speed drifts over minutes
+// both sides of a ratio come from the same stretch of time; the table gives the median over rounds of each side and of
+// the per-round ratios.
+var peaks = new List<double>();
+var oursByRound = new List<Dictionary<string, (double Ms, double Flops)>>();
+var torchByRound = new List<Dictionary<string, double>>();
+for (int round = 0; round < rounds; round++)
 {
-    var run = w.Setup();
-    for (int i = 0; i < w.Warmup; i++) run();
-    // Steady state, as a long-running process sees it: keep warming until a gen-0 collection has recycled the heap,
-    // so the timed runs write into memory the process already owns instead of faulting in fresh pages (PyTorch's
-    // caching allocator reaches that state on its first iterations). Capped at 3 s per workload.
-    var warm = Stopwatch.StartNew();
-    for (int gc0 = GC.CollectionCount(0); GC.CollectionCount(0) == gc0 && warm.Elapsed.TotalSeconds < 3;) run();
-    var times = new List<double>();
-    for (int i = 0; i < w.Repeats; i++)
-    {
-        var sw = Stopwatch.StartNew();
-        run();
-        times.Add(sw.Elapsed.TotalMilliseconds);
-    }
-    times.Sort();
-    ours[w.Name] = (times[times.Count / 2], w.Flops);
-    Console.Error.WriteLine($"  {w.Name}: {ours[w.Name].Ms:F2} ms (runs {string.Join(", ", times.Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))})");
-    run = null;
-    GC.Collect();
+    double peak = FmaPeak.Measure(threads);
+    peaks.Add(peak);
+    Console.WriteLine($"ConvKit.Bench  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  threads {threads}  FMA peak {peak:F1} GFLOP/s"
+                      + (rounds > 1 ? $"  round {round + 1} of {rounds}" : ""));
+    oursByRound.Add(TimeOurs());
+    torchByRound.Add(peer ? PeerBench.Run(threads) : new Dictionary<string, double>());
 }
 
-var torch = peer ? PeerBench.Run(threads) : new Dictionary<string, double>();
-Console.WriteLine($"| {"workload",-44} | {"ConvKit ms",10} | {"peer ms",10} | {"peer/ConvKit",15} | {"GFLOP/s",8} | {"% peak",6} |");
-Console.WriteLine($"|{new string('-', 46)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 17)}|{new string('-', 10)}|{new string('-', 8)}|");
-foreach (var name in ours.Keys.Union(only is null ? torch.Keys : []))
+Dictionary<string, (double Ms, double Flops)> TimeOurs()
 {
-    string Fmt(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
-    bool haveOurs = ours.TryGetValue(name, out var o);
-    bool haveTorch = torch.TryGetValue(name, out var tm);
-    double gflops = haveOurs && o.Flops > 0 ? o.Flops / (o.Ms * 1e6) : double.NaN;
-    Console.WriteLine($"| {name,-44} | {(haveOurs ? Fmt(o.Ms) : "n/a"),10} | {(haveTorch ? Fmt(tm) : "n/a"),10} | " +
-                      $"{(haveOurs && haveTorch ? Fmt(tm / o.Ms) + "x" : "n/a"),15} | {(double.IsNaN(gflops) ? "" : Fmt(gflops)),8} | " +
-                      $"{(double.IsNaN(gflops) ? "" : (100 * gflops / peak).ToString("F0", CultureInfo.InvariantCulture)),6} |");
+    var ours = new Dictionary<string, (double Ms, double Flops)>();
+    foreach (var w in Workloads.All(only))
+    {
+        var run = w.Setup();
+        for (int i = 0; i < w.Warmup; i++) run();
+        // Steady state, as a long-running process sees it: keep warming until a gen-0 collection has recycled the heap,
+        // so the timed runs write into memory the process already owns instead of faulting in fresh pages (PyTorch's
+        // caching allocator reaches that state on its first iterations). Capped at 3 s per workload.
+        var warm = Stopwatch.StartNew();
+        for (int gc0 = GC.CollectionCount(0); GC.CollectionCount(0) == gc0 && warm.Elapsed.TotalSeconds < 3;) run();
+        var times = new List<double>();
+        for (int i = 0; i < w.Repeats; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            run();
+            times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        ours[w.Name] = (times[times.Count / 2], w.Flops);
+        Console.Error.WriteLine($"  {w.Name}: {ours[w.Name].Ms:F2} ms (runs {string.Join(", ", times.Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))})");
+        run = null;
+        GC.Collect();
+    }
+    return ours;
+}
+
+static double Median(IEnumerable<double> values)
+{
+    var v = values.OrderBy(x => x).ToArray();
+    return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+}
+
+string Fmt(double v) => double.IsNaN(v) ? "n/a" : v.ToString("F2", CultureInfo.InvariantCulture);
+double medianPeak = Median(peaks);
+if (rounds > 1) Console.WriteLine($"Medians over {rounds} rounds (FMA peak {medianPeak:F1} GFLOP/s; per round {string.Join(", ", peaks.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))})");
+Console.WriteLine($"| {"workload",-44} | {"ConvKit ms",10} | {"peer ms",10} | {"peer/ConvKit",15} | {"GFLOP/s",8} | {"% peak",6} |" + (rounds > 1 ? " ratio per round |" : ""));
+Console.WriteLine($"|{new string('-', 46)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 17)}|{new string('-', 10)}|{new string('-', 8)}|" + (rounds > 1 ? "-----------------|" : ""));
+var names = oursByRound.SelectMany(o => o.Keys).Union(only is null ? torchByRound.SelectMany(t => t.Keys) : []).Distinct();
+foreach (var name in names)
+{
+    var ours = oursByRound.Where(o => o.ContainsKey(name)).Select(o => o[name]).ToArray();
+    var torch = torchByRound.Where(t => t.ContainsKey(name)).Select(t => t[name]).ToArray();
+    var ratios = Enumerable.Range(0, rounds).Where(i => oursByRound[i].ContainsKey(name) && torchByRound[i].ContainsKey(name))
+                           .Select(i => torchByRound[i][name] / oursByRound[i][name].Ms).ToArray();
+    double ms = Median(ours.Select(o => o.Ms)), flops = ours.Length > 0 ? ours[0].Flops : 0;
+    double gflops = flops > 0 ? flops / (ms * 1e6) : double.NaN;
+    Console.WriteLine($"| {name,-44} | {Fmt(ms),10} | {Fmt(Median(torch)),10} | {(ratios.Length > 0 ? Fmt(Median(ratios)) + "x" : "n/a"),15} | " +
+                      $"{(double.IsNaN(gflops) ? "" : Fmt(gflops)),8} | {(double.IsNaN(gflops) ? "" : (100 * gflops / medianPeak).ToString("F0", CultureInfo.InvariantCulture)),6} |" +
+                      (rounds > 1 ? $" {string.Join(" ", ratios.Select(v => v.ToString("F2", CultureInfo.InvariantCulture))),15} |" : ""));
 }
