@@ -63,6 +63,31 @@ public class ImplicitGemmConvTests
         for (int iter = 0; iter < 150; iter++) AdjointMatches(WideGeometry(rng), rng, withBias: iter % 3 == 0);
     }
 
+    /// <summary>
+    /// Both ways to the stride-1 adjoint: the flipped forward from 8 input channels per group on, col2im below (the
+    /// random geometries above have fewer than 5), each against the reference with groups, dilation and bias.
+    /// </summary>
+    [Fact]
+    public void StrideOneAdjointTakesTheFlippedForwardFromEightChannelsAndCol2ImBelow()
+    {
+        var rng = new Random(8642);
+        int flipped = 0, folded = 0;
+        for (int iter = 0; iter < 120; iter++)
+        {
+            var g = ConvGeometryGen.Next(rng, maxH: 20, minW: 5, maxW: 40, maxStep: 3, maxCOut: 9);
+            int cig = iter % 2 == 0 ? rng.Next(8, 13) : rng.Next(1, 8);
+            var p = g with { CIn = g.Groups * cig, StrideH = 1, StrideW = 1,
+                             OutH = Conv2dParams.ConvOutSize(g.H, 2 * g.PadTop, g.KH, 1, g.DilationH),
+                             OutW = Conv2dParams.ConvOutSize(g.W, 2 * g.PadLeft, g.KW, 1, g.DilationW) };
+            if (p.OutH < 1 || p.OutW < 1) continue;
+            bool byFlip = Im2ColGemmConv.AdjointByFlippedForward(p) && Im2ColGemmConv.FlippedForward(p) is not null;
+            Assert.Equal(cig >= 8, Im2ColGemmConv.AdjointByFlippedForward(p));
+            if (byFlip) flipped++; else folded++;
+            AdjointMatches(p, rng, withBias: iter % 3 == 0);
+        }
+        Assert.True(flipped > 30 && folded > 30, $"flipped {flipped}, folded {folded}");
+    }
+
     /// <summary>Kernel == stride (the UNet's and FCN's up-convs): the fold is a plain scatter; near misses take the fold.</summary>
     [Theory]
     [InlineData(1, 8, 2, 2, 12, 9, 0, 1)]
