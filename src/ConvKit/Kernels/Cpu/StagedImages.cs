@@ -13,11 +13,12 @@ namespace ConvKit.Kernels.Cpu;
 /// the address separates into a part of the row and a part of the column, and consecutive ow of one output row are
 /// consecutive floats for every tap, stride 2 and dilation included. A sliver of 16 columns is then one plain load
 /// per row of the panel where it stays in one output row, and one load and blend per output row it touches otherwise,
-/// with no bounds checks, clipped loads, de-interleaving shuffles or gathers: those were a fifth of the 7×7/s2 stem
-/// (<c>PackRow</c> 14 % of its samples against 60 % in the micro-kernel) and all of the small planes' packing, whose
-/// slivers cross output rows (OutW 7 or 14). The copy costs one pass over x, against KH·KW·COut/(s²) multiply-adds per
-/// element.
-/// <see cref="Margin"/> floats before and after make every 16-float load in bounds.
+/// with no bounds checks, clipped loads or de-interleaving shuffles: those were a fifth of the 7×7/s2 stem
+/// (<c>PackRow</c> 14 % of its samples against 60 % in the micro-kernel). The copy costs one pass over x, against
+/// KH·KW·COut/(s²) multiply-adds per element. Where it pays is measured per direction
+/// (<see cref="Im2ColGemmConv.StagedMinOutW"/>, <see cref="Im2ColGemmConv.StagesWeightGrad"/>): the forward's narrow rows
+/// (OutW 7 or 14) stay on the direct panel, whose same-width slivers are two masked loads where staged ones are two or
+/// three runs. <see cref="Margin"/> floats before and after make every 16-float load in bounds.
 /// </summary>
 internal readonly unsafe struct StagedImages
 {
