@@ -132,11 +132,6 @@ internal static unsafe class Im2ColGemmConv
         }
     }
 
-    /// <summary>
-    /// y [COut/g, images·OutH·OutW] (row stride ldy) = W_g · col of <paramref name="images"/> images of one group at x
-    /// (<paramref name="xImageStride"/> floats apart), with col read from a staged copy of the images
-    /// (<see cref="StagedIm2ColPanel"/>), or straight from them (<see cref="Im2ColPanel"/>) when the copy would not fit an array.
-    /// </summary>
     /// <summary>False runs every panel straight from the images, for paired A/B measurements of the staged copy. Default true.</summary>
     internal static bool StageImages = true;
 
