@@ -88,6 +88,26 @@ public class ImplicitGemmConvTests
         Assert.True(flipped > 30 && folded > 30, $"flipped {flipped}, folded {folded}");
     }
 
+    /// <summary>
+    /// 1×1 strided, unpadded kernels (ResNet's downsampling convs): the adjoint writes x once, zeros included, on the
+    /// per-image path (planes of 256+) and the batched one, at strides 2 (eight values per step) and 3, with odd
+    /// widths and an implied right pad.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 6, 56, 56, 2, 2, 0)]     // per image: 28×28 outputs
+    [InlineData(3, 5, 29, 35, 2, 2, 0)]     // batched, odd sizes
+    [InlineData(2, 4, 40, 41, 3, 2, 1)]     // rectangular stride, one column of right padding
+    [InlineData(1, 3, 33, 47, 2, 3, 0)]
+    public void DownsamplingAdjointMatchesReference(int n, int channels, int h, int w, int sh, int sw, int padRight)
+    {
+        int oh = Conv2dParams.ConvOutSize(h, 0, 1, sh, 1), ow = Conv2dParams.ConvOutSize(w, padRight, 1, sw, 1);
+        var p = new Conv2dParams { N = n, CIn = channels, H = h, W = w, COut = 7, KH = 1, KW = 1, StrideH = sh, StrideW = sw, OutH = oh, OutW = ow };
+        Assert.True(ConvKit.Kernels.Cpu.Im2Col.Spreads(p));
+        var rng = new Random(h * 100 + w);
+        AdjointMatches(p, rng, withBias: true);
+        AdjointMatches(p, rng, withBias: false);
+    }
+
     /// <summary>Kernel == stride (the UNet's and FCN's up-convs): the fold is a plain scatter; near misses take the fold.</summary>
     [Theory]
     [InlineData(1, 8, 2, 2, 12, 9, 0, 1)]

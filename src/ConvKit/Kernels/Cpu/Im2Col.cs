@@ -141,6 +141,51 @@ internal static class Im2Col
         }
     }
 
+    /// <summary>
+    /// True for a 1×1, unpadded, strided kernel (ResNet's downsampling convs): each x element receives at most one col
+    /// element, at rows and columns that are multiples of the stride, so the fold can write x once, zeros included,
+    /// instead of clearing it and adding.
+    /// </summary>
+    public static bool Spreads(Conv2dParams p) =>
+        p.KH == 1 && p.KW == 1 && (p.StrideH > 1 || p.StrideW > 1) && p.PadTop == 0 && p.PadLeft == 0;
+
+    /// <summary>
+    /// x [channels, H, W] = col [channels, OutH·OutW] (rows <paramref name="rowStride"/> apart) at (oh·s, ow·t) and 0
+    /// elsewhere, for a geometry that <see cref="Spreads"/>.
+    /// </summary>
+    public static unsafe void Spread(ReadOnlySpan<float> col, Span<float> x, int channels, Conv2dParams p, int rowStride)
+    {
+        int s = p.StrideH, t = p.StrideW;
+        if (col.Length < (long)(channels - 1) * rowStride + p.OutPlane || x.Length < (long)channels * p.InPlane)
+            throw new ArgumentException("internal: Spread's col or x is too short");
+        fixed (float* pc = col, px = x)
+            for (int c = 0; c < channels; c++)
+            for (int ih = 0; ih < p.H; ih++)
+            {
+                float* row = px + ((long)c * p.H + ih) * p.W;
+                int oh = ih / s;
+                if (ih % s != 0 || oh >= p.OutH)
+                {
+                    new Span<float>(row, p.W).Clear();
+                    continue;
+                }
+                float* src = pc + (long)c * rowStride + (long)oh * p.OutW;
+                // Outputs past the right edge read padding (an implied right pad): nothing of theirs lands in x.
+                int ow = 0, owEnd = Math.Min(p.OutW, (p.W + t - 1) / t);
+                // Stride 2: eight values and eight zeros interleaved per step.
+                if (t == 2 && Avx.IsSupported)
+                    for (; ow + 8 <= owEnd && 2 * ow + 16 <= p.W; ow += 8)
+                    {
+                        var v = Avx.LoadVector256(src + ow);
+                        Vector256<float> lo = Avx.UnpackLow(v, Vector256<float>.Zero), hi = Avx.UnpackHigh(v, Vector256<float>.Zero);
+                        Avx.Store(row + 2 * ow, Avx.Permute2x128(lo, hi, 0x20));
+                        Avx.Store(row + 2 * ow + 8, Avx.Permute2x128(lo, hi, 0x31));
+                    }
+                new Span<float>(row + (long)ow * t, p.W - ow * t).Clear();
+                for (; ow < owEnd; ow++) row[(long)ow * t] = src[ow];
+            }
+    }
+
     /// <summary>True when the kernel tiles the input exactly: kernel == stride, no padding or dilation, H = OutH·KH, W = OutW·KW.</summary>
     public static bool Tiles(Conv2dParams p) =>
         p.KH == p.StrideH && p.KW == p.StrideW && p.PadTop == 0 && p.PadLeft == 0 && p.DilationH == 1 && p.DilationW == 1 &&

@@ -255,7 +255,8 @@ internal static unsafe class Im2ColGemmConv
         fixed (float* px = x, pw = w, py = y)
         {
             nint xs = (nint)px, ws = (nint)pw, ys = (nint)py;
-            x.Clear();
+            bool spread = Im2Col.Spreads(p);
+            if (!spread) x.Clear();
             for (int g = 0; g < p.Groups; g++)
             {
                 int gg = g;
@@ -268,7 +269,8 @@ internal static unsafe class Im2ColGemmConv
                     {
                         var src = new ReadOnlySpan<float>((float*)col + (long)i * p.OutPlane, (rows - 1) * n + p.OutPlane);
                         var dst = new Span<float>((float*)xs + ((long)(n0 + i) * p.CIn + gg * cig) * p.InPlane, cig * p.InPlane);
-                        Im2Col.FoldAdd(src, dst, cig, p, n);
+                        if (spread) Im2Col.Spread(src, dst, cig, p, n);
+                        else Im2Col.FoldAdd(src, dst, cig, p, n);
                     });
                 });
             }
@@ -314,10 +316,10 @@ internal static unsafe class Im2ColGemmConv
     private static void PerImageAdjoint(ReadOnlySpan<float> y, ReadOnlySpan<float> w, Span<float> x, Conv2dParams p)
     {
         int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup, plane = p.OutPlane;
-        bool tiled = Im2Col.Tiles(p), wideKernel = !tiled && Im2Col.FoldsTransposed(p);
+        bool tiled = Im2Col.Tiles(p), spread = !tiled && Im2Col.Spreads(p), wideKernel = !tiled && !spread && Im2Col.FoldsTransposed(p);
         // colᵀ chunks of about 4 MiB, at least one channel per thread (the fold runs channels in parallel).
         int chunk = Math.Min(cig, Math.Max(Parallelism.Threads, (1 << 20) / Math.Max(plane * p.KH * p.KW, 1)));
-        if (!tiled) x.Clear();
+        if (!tiled && !spread) x.Clear();
         var col = ArrayPool<float>.Shared.Rent(wideKernel ? plane * chunk * p.KH * p.KW : rows * plane);
         try
         {
@@ -344,6 +346,7 @@ internal static unsafe class Im2ColGemmConv
                     }
                     Gemm.Sgemm(true, rows, plane, cog, wg, rows, new DenseB(yg, plane, false), pc, plane, false, Parallelism.Threads);
                     if (tiled) Im2Col.Scatter(src, dst, cig, p);
+                    else if (spread) Im2Col.Spread(src, dst, cig, p, plane);
                     else Im2Col.FoldAdd(src, dst, cig, p, plane);
                 }
         }
