@@ -82,12 +82,34 @@ internal static unsafe class CpuPool
     /// <summary>
     /// Eight 2×2/s2 windows at a time: the two input rows de-interleaved into even and odd columns, the four taps
     /// compared in the scalar loop's order with its replacement rule (greater, or NaN), indices tracked in int lanes
-    /// and widened to long. Returns how many outputs of the row it wrote: all of them from 8 on, else none.
+    /// and widened to long. Rows of fewer than 8 outputs (SmallSECnn's 14×14 → 7×7) are one masked block. Returns how
+    /// many outputs of the row it wrote: all of them.
     /// </summary>
     private static int TwoByTwoRow(float* r0, float* r1, int rowStart, int w, float* outp, long* outi, int outW)
     {
-        if (outW < 8) return 0;
         var lane2 = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        if (outW < 8)
+        {
+            // One masked block: the rows' 2·outW ≤ w columns loaded (masked lanes read 0 and feed only unused outputs),
+            // the outW outputs stored through masks.
+            var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            var lo = Vector256.LessThan(lanes, Vector256.Create(w)).AsSingle();
+            var hi = Vector256.LessThan(lanes + Vector256.Create(8), Vector256.Create(w)).AsSingle();
+            var (a0, a1) = Shuffles.Deinterleave(Avx.MaskLoad(r0, lo), Avx.MaskLoad(r0 + 8, hi));
+            var (b0, b1) = Shuffles.Deinterleave(Avx.MaskLoad(r1, lo), Avx.MaskLoad(r1 + 8, hi));
+            var idx = lane2 + Vector256.Create(rowStart);
+            var max = a0;
+            var best = idx;
+            Take(ref max, ref best, a1, idx + Vector256.Create(1));
+            Take(ref max, ref best, b0, idx + Vector256.Create(w));
+            Take(ref max, ref best, b1, idx + Vector256.Create(w + 1));
+            var keep = Vector256.LessThan(lanes, Vector256.Create(outW));
+            Avx.MaskStore(outp, keep.AsSingle(), max);
+            var lanes64 = Vector256.Create(0L, 1, 2, 3);
+            Avx2.MaskStore(outi, Vector256.LessThan(lanes64, Vector256.Create((long)outW)), Avx2.ConvertToVector256Int64(best.GetLower()));
+            Avx2.MaskStore(outi + 4, Vector256.LessThan(lanes64 + Vector256.Create(4L), Vector256.Create((long)outW)), Avx2.ConvertToVector256Int64(best.GetUpper()));
+            return outW;
+        }
         // The last block ends at outW, overlapping the one before: it recomputes a few outputs, identically.
         for (int o = 0; o < outW; o += 8)
         {
