@@ -8,6 +8,35 @@ namespace ConvKit.Tests.Ops;
 /// </summary>
 public class BatchNormRowsTests
 {
+    /// <summary>
+    /// The one-pass statistics (per-chunk means merged by Chan's update) against a double two-pass reference where a
+    /// naive Σx² − (Σx)²/n in float would lose every digit: a mean of 10⁴ with a spread of 10⁻², chunks whose means
+    /// differ (a ramp across images), and an outlier as the very first element.
+    /// </summary>
+    [Theory]
+    [InlineData(3, 2, 2500, 1e4, 1e-2)]
+    [InlineData(5, 3, 700, -3e3, 1.0)]
+    [InlineData(1, 1, 5000, 0.0, 1e-3)]
+    public void ChannelStatisticsStayAccurateUnderLargeOffsetsAndOutliers(int n, int c, int l, double offset, double spread)
+    {
+        var rng = new Random(l + n);
+        var xs = new float[n * c * l];
+        for (int i = 0; i < xs.Length; i++) xs[i] = (float)(offset + spread * (rng.NextDouble() * 2 - 1) + spread * (i / l % n));
+        xs[0] = (float)(offset + 1000 * spread);
+        var (mean, var) = ConvKit.Kernels.Cpu.BatchNormKernels.ChannelStats(xs, n, c, l);
+        for (int ch = 0; ch < c; ch++)
+        {
+            double m = 0, v = 0, count = (double)n * l;
+            for (int i = 0; i < n; i++) for (int j = 0; j < l; j++) m += xs[(i * c + ch) * l + j];
+            m /= count;
+            for (int i = 0; i < n; i++) for (int j = 0; j < l; j++) v += Math.Pow(xs[(i * c + ch) * l + j] - m, 2);
+            v /= count;
+            // Float inputs: the mean to a few float ulps of the offset, the variance to 1e-4 relative.
+            Assert.True(Math.Abs(mean[ch] - m) <= 4e-7 * (Math.Abs(offset) + spread), $"channel {ch}: mean {mean[ch]}, expected {m}");
+            Assert.True(Math.Abs(var[ch] - v) <= 1e-4 * v, $"channel {ch}: variance {var[ch]}, expected {v}");
+        }
+    }
+
     [Theory]
     [InlineData(2, 3, 3001, false)]
     [InlineData(3, 2, 1024, true)]

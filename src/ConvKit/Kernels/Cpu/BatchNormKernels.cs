@@ -11,23 +11,42 @@ namespace ConvKit.Kernels.Cpu;
 /// </summary>
 internal static class BatchNormKernels
 {
-    /// <summary>Per-channel mean and biased variance (two passes: mean, then Σ(x − mean)², each reading x once).</summary>
+    /// <summary>
+    /// Per-channel mean and biased variance in one pass over x: each chunk of a row (≤ <see cref="Chunk"/> floats, in L1)
+    /// gets its own mean and Σ(x − chunk mean)², two passes over the chunk, and chunks merge in double by Chan et al.'s
+    /// pairwise update (M2 += M2_b + δ²·n_a·n_b / (n_a + n_b)), which stays exact to rounding whatever the data's offset,
+    /// unlike Σx² − (Σx)²/n. Two passes over the whole of x had read it twice from memory.
+    /// </summary>
     public static unsafe (double[] Mean, double[] Var) ChannelStats(ReadOnlySpan<float> x, int n, int c, int l)
     {
         var mean = new double[c];
         var var = new double[c];
-        double count = (double)n * l;
         fixed (float* px = x)
         {
             nint xs = (nint)px;
             Parallelism.For(c, ch =>
             {
-                double s = 0;
-                for (long row = ch; row < (long)n * c; row += c) s += RowSums<No, No>(Row(xs, row, l), default, default, 0f, 0f).Sum;
-                double m = s / count, ss = 0;
-                for (long row = ch; row < (long)n * c; row += c) ss += RowSums<Yes, No>(Row(xs, row, l), Row(xs, row, l), default, (float)m, (float)m).Dot;
-                mean[ch] = m;
-                var[ch] = ss / count;
+                double count = 0, m = 0, m2 = 0;
+                for (long row = ch; row < (long)n * c; row += c)
+                {
+                    var r = Row(xs, row, l);
+                    for (int start = 0; start < l; start += Chunk)
+                    {
+                        var chunk = r.Slice(start, Math.Min(Chunk, l - start));
+                        double nb = chunk.Length;
+                        float cm = (float)(RowSums<No, No>(chunk, default, default, 0f, 0f).Sum / nb);
+                        var (shift, sq) = RowSums<Yes, No>(chunk, chunk, default, cm, cm);
+                        // The chunk's exact mean is cm + Σ(x − cm)/nb; its M2 about that mean is Σ(x − cm)² − (Σ(x − cm))²/nb.
+                        double mb = cm + shift / nb, m2b = sq - shift * shift / nb;
+                        double total = count + nb, delta = mb - m;
+                        m += delta * nb / total;
+                        m2 += m2b + delta * delta * count * nb / total;
+                        count = total;
+                    }
+                }
+                // An empty channel's statistics are 0/0, as the two-pass sums gave.
+                mean[ch] = count > 0 ? m : double.NaN;
+                var[ch] = count > 0 ? Math.Max(m2, 0) / count : double.NaN;
             });
         }
         return (mean, var);
