@@ -40,19 +40,21 @@ internal static class ConvKernels
             : (weightGradient ? F2x2.WinsWeightGradient(p) : F2x2.Wins(p)) ? ConvAlgorithm.Winograd2 : ConvAlgorithm.Im2ColGemm,
     };
 
-    /// <summary>The forward followed by <paramref name="map"/> (fused into the GEMM's epilogue on the im2col path).</summary>
+    /// <summary>The forward followed by <paramref name="map"/> (fused into the GEMM's epilogue on the im2col path, into the output transform on Winograd's).</summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p,
                                ConvEpilogue map = default, bool inference = true)
     {
         if (y.IsEmpty) return;
-        var algorithm = Choose(p, inference);
-        if (algorithm == ConvAlgorithm.Im2ColGemm)
+        switch (Choose(p, inference))
         {
-            Im2ColGemmConv.Forward(x, w, bias, y, p, map);
-            return;
+            case ConvAlgorithm.Im2ColGemm: Im2ColGemmConv.Forward(x, w, bias, y, p, map); break;
+            case ConvAlgorithm.Winograd: WinogradConv<F4x4>.Forward(x, w, bias, y, p, map); break;
+            case ConvAlgorithm.Winograd2: WinogradConv<F2x2>.Forward(x, w, bias, y, p, map); break;
+            case var unfused:
+                ForwardUnfused(x, w, bias, y, p, unfused);
+                map.Apply(y, p);
+                break;
         }
-        ForwardUnfused(x, w, bias, y, p, algorithm);
-        map.Apply(y, p);
     }
 
     private static void ForwardUnfused(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p,
@@ -62,8 +64,6 @@ internal static class ConvKernels
         {
             case ConvAlgorithm.Reference: ReferenceConv.Forward(x, w, bias, y, p); break;
             case ConvAlgorithm.Depthwise: DepthwiseConv.Forward(x, w, bias, y, p); break;
-            case ConvAlgorithm.Winograd: WinogradConv<F4x4>.Forward(x, w, bias, y, p); break;
-            case ConvAlgorithm.Winograd2: WinogradConv<F2x2>.Forward(x, w, bias, y, p); break;
             default: Im2ColGemmConv.Forward(x, w, bias, y, p); break;
         }
     }

@@ -337,6 +337,43 @@ public class WinogradConvTests(ITestOutputHelper output)
         foreach (long budget in new long[] { xi * 2100L, xi * 1100L }) Assert.Equal(whole, Run(budget));
     }
 
+    /// <summary>
+    /// The per-channel map (eval batch norm's scale and shift, then ReLU) applied in the output transform equals, bit for
+    /// bit, the plain forward followed by a separate pass of the map: odd planes whose last tiles are cut, several
+    /// images and groups, with and without a bias, the scale alone, the ReLU alone.
+    /// </summary>
+    [Theory]
+    [InlineData(ConvAlgorithm.Winograd)]
+    [InlineData(ConvAlgorithm.Winograd2)]
+    public void FusedMapEqualsASeparatePass(ConvAlgorithm algorithm)
+    {
+        var rng = new Random(77 + (int)algorithm);
+        var p = new Conv2dParams { N = 2, CIn = 12, H = 13, W = 11, COut = 10, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 13, OutW = 11, Groups = 2 };
+        var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
+        var w = ConvGeometryGen.Data(rng, p.COut * p.ColRows);
+        var b = ConvGeometryGen.Data(rng, p.COut);
+        var scale = ConvGeometryGen.Data(rng, p.COut);
+        var shift = ConvGeometryGen.Data(rng, p.COut);
+        foreach (var map in new ConvEpilogue[] { new(scale, shift, true), new(scale, null, false), new(null, null, true), new(scale, shift, false) })
+        foreach (var bias in new[] { b, [] })
+        {
+            var separate = new float[p.N * p.COut * p.OutPlane];
+            var fused = Enumerable.Repeat(float.NaN, separate.Length).ToArray();
+            if (algorithm == ConvAlgorithm.Winograd)
+            {
+                WinogradConv<F4x4>.Forward(x, w, bias, separate, p);
+                WinogradConv<F4x4>.Forward(x, w, bias, fused, p, map);
+            }
+            else
+            {
+                WinogradConv<F2x2>.Forward(x, w, bias, separate, p);
+                WinogradConv<F2x2>.Forward(x, w, bias, fused, p, map);
+            }
+            map.Apply(separate, p);
+            Assert.Equal(separate, fused);
+        }
+    }
+
     /// <summary>Several tile blocks per call, a ragged last block, and images whose tiles straddle block edges.</summary>
     [Theory]
     [InlineData("F4x4")]

@@ -127,15 +127,22 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p) =>
         Forward(x, w, bias, y, p, int.MaxValue);
 
+    /// <summary>
+    /// The forward followed by a per-channel <paramref name="map"/> (eval batch norm, ReLU), applied to each output row
+    /// as the output transform writes it, while it is in L1, with the same arithmetic as a separate pass.
+    /// </summary>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, ConvEpilogue map) =>
+        Forward(x, w, bias, y, p, int.MaxValue, map: map);
+
     /// <summary><see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Conv2dParams)"/> with at most <paramref name="maxBlockTiles"/> tiles per block, so tests can cross block edges on small layers.</summary>
     /// and at most <paramref name="uBudget"/> floats of transformed filters per chunk of output channels (tests cross chunk edges with a small one).
     /// With <paramref name="swappedWeights"/>, w is the adjoint's [CIn, COut/g, 3, 3] of the conv being run, read flipped.
     internal static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles,
-                                 long uBudget = UBudget, bool swappedWeights = false)
+                                 long uBudget = UBudget, bool swappedWeights = false, ConvEpilogue map = default)
     {
         if (y.IsEmpty) return;
-        if (Avx.IsSupported && !Gemm.ForceScalar) Run<Lanes8>(x, w, bias, y, p, maxBlockTiles, uBudget, swappedWeights);
-        else Run<Lanes4>(x, w, bias, y, p, maxBlockTiles, uBudget, swappedWeights);
+        if (Avx.IsSupported && !Gemm.ForceScalar) Run<Lanes8>(x, w, bias, y, p, maxBlockTiles, uBudget, swappedWeights, map);
+        else Run<Lanes4>(x, w, bias, y, p, maxBlockTiles, uBudget, swappedWeights, map);
     }
 
     /// <summary>The geometry of one call and its pinned operands, shared by the phases.</summary>
@@ -149,6 +156,8 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
         /// <summary>Floats between the ξ matrices of U, V and M (see <see cref="XiStride"/>).</summary>
         public long UXi, VXi, MXi;
         public float* X, Wt, Bias, Y, U;
+        /// <summary>The per-output-channel map applied as output rows are written (none by default).</summary>
+        public GemmEpilogue Map;
     }
 
     /// <summary>
@@ -177,7 +186,7 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
     }
 
     private static void Run<TV>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles,
-                                long uBudget, bool swappedWeights) where TV : unmanaged, ILanes<TV>
+                                long uBudget, bool swappedWeights, ConvEpilogue map) where TV : unmanaged, ILanes<TV>
     {
         int cig = p.CInPerGroup, cog = p.COutPerGroup, tilesW = TileCount(p.OutW), threads = Parallelism.Threads;
         int tiles = (int)Tiles(p);
@@ -205,9 +214,10 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
         var u = ArrayPool<float>.Shared.Rent((int)(Xi * plan.UXi));
         try
         {
-            fixed (float* px = x, pw = w, pb = bias, py = y, pu = u)
+            fixed (float* px = x, pw = w, pb = bias, py = y, pu = u, sc = map.Scale, sh = map.Shift)
             {
                 plan.X = px; plan.Wt = pw; plan.Bias = pb; plan.Y = py; plan.U = pu;
+                plan.Map = new GemmEpilogue(null, sc, sh, map.Relu);
                 for (int g = 0; g < p.Groups; g++)
                 for (int k0 = 0; k0 < cog; k0 += kc)
                 {
@@ -394,8 +404,12 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
                     }
                     int oy = runs.Th * mt, x0 = runs.Tw0 * mt, width = Math.Min(runs.Tw1 * mt, p.OutW) - x0;
                     float* outp = pl.Y + ((long)runs.N * p.COut + co) * p.OutPlane + (long)oy * p.OutW + x0;
+                    var map = pl.Map.Rows(co);
                     for (int r = 0; r < Math.Min(mt, p.OutH - oy); r++)
+                    {
                         new ReadOnlySpan<float>(rows + r * rowLen + x0, width).CopyTo(new Span<float>(outp + (long)r * p.OutW, width));
+                        if (map.HasMap) map.Map(outp + (long)r * p.OutW, p.OutW, 1, width);
+                    }
                 }
             }
             ArrayPool<float>.Shared.Return(rowArray);
