@@ -16,9 +16,10 @@
 //   Packing absorbs transA / transB and the leading dimensions, so the micro-kernel sees
 //   exactly one layout (A sliver: k-major, MR floats per k; B sliver: k-major, NR floats
 //   per k, or, for GEMMs of at most 64 rows with a row-major B, B's own rows read in place:
-//   there a packed sliver would serve only four A slivers). Packed slivers are zero-padded to full MR / NR, so the micro-kernel always runs
-//   at full size; edge tiles go to a small stack tile and only the valid part is copied
-//   (or added) into C — there is no scalar cliff at ragged edges.
+//   there a packed sliver would serve only four A slivers). Packed slivers are zero-padded
+//   to full MR / NR, so the micro-kernel always runs at full size; edge tiles go to a small
+//   stack tile and only the valid part is copied (or added) into C — there is no scalar
+//   cliff at ragged edges.
 //
 //   The AVX2+FMA micro-kernel is 6×16: 12 Vector256<float> accumulators, 2 B loads and
 //   6 broadcasts of A per k, 12 FMAs per k (enough independent chains to cover the
@@ -355,7 +356,8 @@ internal static unsafe partial class Gemm
     /// GEMMs of at most this many rows read a row-major B in place (see <see cref="ReadsBInPlace"/>). Paired A/B against
     /// packing, 2 threads: the N1 C256 56×56 → 64 1×1 conv 1.16× (0.581 → 0.500 ms) and 1.08× in a noisier sitting,
     /// 3×3 layers on Winograd (whose per-position GEMMs have K rows) 1.00–1.03×; at 128 rows (C256 28×28 → 128 1×1)
-    /// 0.91–1.03×, and at 256 (C64 → 256 1×1) 0.95×, so the packed sliver's reuse wins from there.
+    /// 0.91–1.03×, and at 256 (C64 → 256 1×1) 0.95×, so the packed sliver's reuse wins from there. Settable for such
+    /// paired measurements; the library never changes it.
     /// </summary>
     internal static int InPlaceBMaxRows = 64;
 

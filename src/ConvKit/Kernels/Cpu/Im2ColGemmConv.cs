@@ -13,6 +13,10 @@ namespace ConvKit.Kernels.Cpu;
 /// <see cref="PerImageMinPlane"/> outputs run one GEMM per image, written in place; smaller planes (ResNet's 14×14 and
 /// 7×7 stages) would make GEMMs too narrow, so a chunk of images is seen side by side, [.., n·OutH·OutW], through a
 /// Yt workspace of <see cref="ColBudget"/> floats at most. A 1×1, stride-1, unpadded conv reads x itself as B.
+/// Wide-row forwards and narrow-row weight gradients pack from a staged copy of the images instead
+/// (<see cref="StagedImages"/>). The adjoint is the flipped forward at stride 1 from 8 input channels per group, and
+/// GEMM + col2im otherwise, whose fold is a scatter where the kernel tiles x and a single write where a 1×1 kernel
+/// strides over it.
 /// </summary>
 internal static unsafe class Im2ColGemmConv
 {
