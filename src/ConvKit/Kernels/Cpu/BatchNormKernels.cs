@@ -12,7 +12,7 @@ namespace ConvKit.Kernels.Cpu;
 internal static class BatchNormKernels
 {
     /// <summary>
-    /// Per-channel mean and biased variance in one pass over x: each chunk of a row (≤ <see cref="Chunk"/> floats, in L1)
+    /// Per-channel mean and biased variance in one pass over x: each block of a row (≤ <see cref="StatsBlock"/> floats, in L1)
     /// gets its own mean and Σ(x − chunk mean)², two passes over the chunk, and chunks merge in double by Chan et al.'s
     /// pairwise update (M2 += M2_b + δ²·n_a·n_b / (n_a + n_b)), which stays exact to rounding whatever the data's offset,
     /// unlike Σx² − (Σx)²/n. Two passes over the whole of x had read it twice from memory.
@@ -30,9 +30,9 @@ internal static class BatchNormKernels
                 for (long row = ch; row < (long)n * c; row += c)
                 {
                     var r = Row(xs, row, l);
-                    for (int start = 0; start < l; start += Chunk)
+                    for (int start = 0; start < l; start += StatsBlock)
                     {
-                        var chunk = r.Slice(start, Math.Min(Chunk, l - start));
+                        var chunk = r.Slice(start, Math.Min(StatsBlock, l - start));
                         double nb = chunk.Length;
                         float cm = (float)(RowSums<No, No>(chunk, default, default, 0f, 0f).Sum / nb);
                         var (shift, sq) = RowSums<Yes, No>(chunk, chunk, default, cm, cm);
@@ -123,6 +123,9 @@ internal static class BatchNormKernels
             });
         }
     }
+
+    /// <summary>Floats per block of the one-pass statistics: 16 KiB, read a second time from L1 (a block of 1,024 made long rows pay the per-call cost 32 times per row).</summary>
+    private const int StatsBlock = 4096;
 
     /// <summary>Elements summed in float vectors before the partial sum moves to double: keeps a long row's rounding near a short one's.</summary>
     private const int Chunk = 1024;
