@@ -32,11 +32,11 @@ internal static class BatchNormKernels
                     var r = Row(xs, row, l);
                     for (int start = 0; start < l; start += StatsBlock)
                     {
-                        var chunk = r.Slice(start, Math.Min(StatsBlock, l - start));
-                        double nb = chunk.Length;
-                        float cm = (float)(RowSums<No, No>(chunk, default, default, 0f, 0f).Sum / nb);
-                        var (shift, sq) = RowSums<Yes, No>(chunk, chunk, default, cm, cm);
-                        // The chunk's exact mean is cm + Σ(x − cm)/nb; its M2 about that mean is Σ(x − cm)² − (Σ(x − cm))²/nb.
+                        var block = r.Slice(start, Math.Min(StatsBlock, l - start));
+                        double nb = block.Length;
+                        float cm = (float)(RowSums<No, No>(block, default, default, 0f, 0f).Sum / nb);
+                        var (shift, sq) = RowSums<Yes, No>(block, block, default, cm, cm);
+                        // The block's exact mean is cm + Σ(x − cm)/nb; its M2 about that mean is Σ(x − cm)² − (Σ(x − cm))²/nb.
                         double mb = cm + shift / nb, m2b = sq - shift * shift / nb;
                         double total = count + nb, delta = mb - m;
                         m += delta * nb / total;

@@ -87,7 +87,6 @@ internal static unsafe class CpuPool
     /// </summary>
     private static int TwoByTwoRow(float* r0, float* r1, int rowStart, int w, float* outp, long* outi, int outW)
     {
-        var lane2 = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
         if (outW < 8)
         {
             // One masked block: the rows' 2·outW ≤ w columns loaded (masked lanes read 0 and feed only unused outputs),
@@ -95,16 +94,8 @@ internal static unsafe class CpuPool
             var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
             var lo = Vector256.LessThan(lanes, Vector256.Create(w)).AsSingle();
             var hi = Vector256.LessThan(lanes + Vector256.Create(8), Vector256.Create(w)).AsSingle();
-            var (a0, a1) = Shuffles.Deinterleave(Avx.MaskLoad(r0, lo), Avx.MaskLoad(r0 + 8, hi));
-            var (b0, b1) = Shuffles.Deinterleave(Avx.MaskLoad(r1, lo), Avx.MaskLoad(r1 + 8, hi));
-            var idx = lane2 + Vector256.Create(rowStart);
-            var max = a0;
-            var best = idx;
-            Take(ref max, ref best, a1, idx + Vector256.Create(1));
-            Take(ref max, ref best, b0, idx + Vector256.Create(w));
-            Take(ref max, ref best, b1, idx + Vector256.Create(w + 1));
-            var keep = Vector256.LessThan(lanes, Vector256.Create(outW));
-            Avx.MaskStore(outp, keep.AsSingle(), max);
+            var (max, best) = TwoByTwoBlock(Avx.MaskLoad(r0, lo), Avx.MaskLoad(r0 + 8, hi), Avx.MaskLoad(r1, lo), Avx.MaskLoad(r1 + 8, hi), rowStart, w);
+            Avx.MaskStore(outp, Vector256.LessThan(lanes, Vector256.Create(outW)).AsSingle(), max);
             var lanes64 = Vector256.Create(0L, 1, 2, 3);
             Avx2.MaskStore(outi, Vector256.LessThan(lanes64, Vector256.Create((long)outW)), Avx2.ConvertToVector256Int64(best.GetLower()));
             Avx2.MaskStore(outi + 4, Vector256.LessThan(lanes64 + Vector256.Create(4L), Vector256.Create((long)outW)), Avx2.ConvertToVector256Int64(best.GetUpper()));
@@ -114,19 +105,32 @@ internal static unsafe class CpuPool
         for (int o = 0; o < outW; o += 8)
         {
             int ow = Math.Min(o, outW - 8), iw = 2 * ow;
-            var (a0, a1) = Shuffles.Deinterleave(Avx.LoadVector256(r0 + iw), Avx.LoadVector256(r0 + iw + 8));
-            var (b0, b1) = Shuffles.Deinterleave(Avx.LoadVector256(r1 + iw), Avx.LoadVector256(r1 + iw + 8));
-            var idx = lane2 + Vector256.Create(rowStart + iw);
-            var max = a0;
-            var best = idx;
-            Take(ref max, ref best, a1, idx + Vector256.Create(1));
-            Take(ref max, ref best, b0, idx + Vector256.Create(w));
-            Take(ref max, ref best, b1, idx + Vector256.Create(w + 1));
+            var (max, best) = TwoByTwoBlock(Avx.LoadVector256(r0 + iw), Avx.LoadVector256(r0 + iw + 8),
+                                            Avx.LoadVector256(r1 + iw), Avx.LoadVector256(r1 + iw + 8), rowStart + iw, w);
             max.Store(outp + ow);
             Avx2.ConvertToVector256Int64(best.GetLower()).Store(outi + ow);
             Avx2.ConvertToVector256Int64(best.GetUpper()).Store(outi + ow + 4);
         }
         return outW;
+    }
+
+    /// <summary>
+    /// Eight 2×2/s2 windows from 16 columns of two rows (the first at flat index <paramref name="start"/>): their maxima
+    /// and flat indices, the four taps compared in the scalar loop's order.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Max, Vector256<int> Best) TwoByTwoBlock(Vector256<float> r0Lo, Vector256<float> r0Hi,
+                                                                            Vector256<float> r1Lo, Vector256<float> r1Hi, int start, int w)
+    {
+        var (a0, a1) = Shuffles.Deinterleave(r0Lo, r0Hi);
+        var (b0, b1) = Shuffles.Deinterleave(r1Lo, r1Hi);
+        var idx = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14) + Vector256.Create(start);
+        var max = a0;
+        var best = idx;
+        Take(ref max, ref best, a1, idx + Vector256.Create(1));
+        Take(ref max, ref best, b0, idx + Vector256.Create(w));
+        Take(ref max, ref best, b1, idx + Vector256.Create(w + 1));
+        return (max, best);
     }
 
     /// <summary>

@@ -132,10 +132,9 @@ internal static class Im2Col
             {
                 float* at = d + 2 * t;
                 var (even, odd) = Shuffles.Deinterleave(Avx.LoadVector256(at), Avx.LoadVector256(at + 8));
-                even = Avx.Add(even, Avx.LoadVector256(s + t));
-                Vector256<float> lo = Avx.UnpackLow(even, odd), hi = Avx.UnpackHigh(even, odd);
-                Avx.Store(at, Avx.Permute2x128(lo, hi, 0x20));
-                Avx.Store(at + 8, Avx.Permute2x128(lo, hi, 0x31));
+                var (lo, hi) = Shuffles.Interleave(Avx.Add(even, Avx.LoadVector256(s + t)), odd);
+                Avx.Store(at, lo);
+                Avx.Store(at + 8, hi);
             }
             for (; t < n; t++) d[2 * t] += s[t];
         }
@@ -176,10 +175,9 @@ internal static class Im2Col
                 if (t == 2 && Avx.IsSupported)
                     for (; ow + 8 <= owEnd && 2 * ow + 16 <= p.W; ow += 8)
                     {
-                        var v = Avx.LoadVector256(src + ow);
-                        Vector256<float> lo = Avx.UnpackLow(v, Vector256<float>.Zero), hi = Avx.UnpackHigh(v, Vector256<float>.Zero);
-                        Avx.Store(row + 2 * ow, Avx.Permute2x128(lo, hi, 0x20));
-                        Avx.Store(row + 2 * ow + 8, Avx.Permute2x128(lo, hi, 0x31));
+                        var (lo, hi) = Shuffles.Interleave(Avx.LoadVector256(src + ow), Vector256<float>.Zero);
+                        Avx.Store(row + 2 * ow, lo);
+                        Avx.Store(row + 2 * ow + 8, hi);
                     }
                 new Span<float>(row + (long)ow * t, p.W - ow * t).Clear();
                 for (; ow < owEnd; ow++) row[(long)ow * t] = src[ow];

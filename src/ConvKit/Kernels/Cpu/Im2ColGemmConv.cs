@@ -320,7 +320,7 @@ internal static unsafe class Im2ColGemmConv
     private static void PerImageAdjoint(ReadOnlySpan<float> y, ReadOnlySpan<float> w, Span<float> x, Conv2dParams p)
     {
         int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup, plane = p.OutPlane;
-        bool tiled = Im2Col.Tiles(p), spread = !tiled && Im2Col.Spreads(p), wideKernel = !tiled && !spread && Im2Col.FoldsTransposed(p);
+        bool tiled = Im2Col.Tiles(p), spread = Im2Col.Spreads(p), wideKernel = !tiled && Im2Col.FoldsTransposed(p);
         // colᵀ chunks of about 4 MiB, at least one channel per thread (the fold runs channels in parallel).
         int chunk = Math.Min(cig, Math.Max(Parallelism.Threads, (1 << 20) / Math.Max(plane * p.KH * p.KW, 1)));
         if (!tiled && !spread) x.Clear();

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace ConvKit.Kernels.Cpu;
 
-/// <summary>Register shuffles shared by the stride-2 kernels (AVX; callers check Avx.IsSupported).</summary>
+/// <summary>Register shuffles shared by the stride-2 kernels and folds (AVX; callers check Avx.IsSupported).</summary>
 internal static class Shuffles
 {
     /// <summary>
@@ -16,5 +16,13 @@ internal static class Shuffles
     {
         Vector256<float> lo = Avx.Permute2x128(a, b, 0x20), hi = Avx.Permute2x128(a, b, 0x31);
         return (Avx.Shuffle(lo, hi, 0x88), Avx.Shuffle(lo, hi, 0xDD));
+    }
+
+    /// <summary>The inverse of <see cref="Deinterleave"/>: the 16 floats even[0], odd[0], even[1], … as (first 8, last 8).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<float> Lo, Vector256<float> Hi) Interleave(Vector256<float> even, Vector256<float> odd)
+    {
+        Vector256<float> lo = Avx.UnpackLow(even, odd), hi = Avx.UnpackHigh(even, odd);
+        return (Avx.Permute2x128(lo, hi, 0x20), Avx.Permute2x128(lo, hi, 0x31));
     }
 }

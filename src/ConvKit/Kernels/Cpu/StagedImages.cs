@@ -158,9 +158,9 @@ internal readonly unsafe struct StagedImages
             Avx.MaskStore(dst + t, tail, Avx.MaskLoad(src + t, tail));
             return;
         }
-        // The second load of the pair reads src[2t + 8 .. 2t + 15]: only where that stays inside the row.
+        // The pair of loads reads src[2t .. 2t + 15]: only while that ends at or before the last element taken, src[2(count − 1)].
         if (simd && stride == 2)
-            for (; t + 8 <= count && 2 * t + 16 <= 2 * count - 1; t += 8)
+            for (; 2 * t + 15 <= 2 * (count - 1); t += 8)
                 Avx.Store(dst + t, Shuffles.Deinterleave(Avx.LoadVector256(src + 2 * t), Avx.LoadVector256(src + 2 * t + 8)).Even);
         for (; t < count; t++) dst[t] = src[(long)t * stride];
     }

@@ -194,9 +194,7 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
         // Output channels run in chunks whose transformed filters U fit the budget: U of a wide layer (16 · 512 · 1024
         // floats for F(2×2) on a 1024 → 512 conv) would otherwise be the largest buffer of a training step. Each chunk
         // transforms the inputs again, which costs little where U is large: such layers have few tiles.
-        int chunks = 1;
-        while (chunks < cog && Xi * XiStride((long)ChunkSize(cog, chunks) * ldu) > uBudget) chunks++;
-        int kc = ChunkSize(cog, chunks);
+        int kc = ChannelChunk(cog, ldu, uBudget);
         // Blocks of at most the budget (at least 64 tiles, so the GEMMs stay efficient), split further into ≥ 4 per
         // thread where that leaves ≥ 48 tiles each, so whole blocks can be shared out evenly.
         int budgetTiles = (int)Math.Clamp(BlockBudget / (Xi * (long)(cig + kc)), 64, 1 << 16);
@@ -236,6 +234,14 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
         {
             ArrayPool<float>.Shared.Return(u);
         }
+    }
+
+    /// <summary>Output channels per chunk: the fewest chunks whose α² [chunk, ldu] matrices fit <paramref name="uBudget"/> floats.</summary>
+    private static int ChannelChunk(int cog, int ldu, long uBudget)
+    {
+        int chunks = 1;
+        while (chunks < cog && Xi * XiStride((long)ChunkSize(cog, chunks) * ldu) > uBudget) chunks++;
+        return ChunkSize(cog, chunks);
     }
 
     /// <summary>Output channels per chunk when <paramref name="cog"/> is cut into <paramref name="chunks"/>: even, in whole register rows.</summary>

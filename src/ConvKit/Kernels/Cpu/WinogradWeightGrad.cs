@@ -46,9 +46,7 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
         int ldu = (cig + TV.Count - 1) / TV.Count * TV.Count;
         // Output channels in chunks whose accumulated products M fit the transformed-filter budget, and blocks whose V and
         // Ŷ fit four times the forward's: a 1024 → 512 layer's M alone is 8 M floats, which the pool would keep.
-        int chunks = 1;
-        while (chunks < cog && Xi * XiStride((long)ChunkSize(cog, chunks) * ldu) > uBudget) chunks++;
-        int kc = ChunkSize(cog, chunks);
+        int kc = ChannelChunk(cog, ldu, uBudget);
         int budgetTiles = (int)Math.Clamp(4 * BlockBudget / (Xi * (long)(cig + kc)), GradMinBlockTiles, GradMaxBlockTiles);
         int tb = Math.Clamp(Math.Min(budgetTiles, tiles), 1, Math.Max(1, maxBlockTiles));
         int blocks = (tiles + tb - 1) / tb;
