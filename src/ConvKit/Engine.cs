@@ -32,6 +32,21 @@ public static class Engine
         set => _threads = value >= 1 ? value : throw new ArgumentException($"Threads: expected a positive thread count, got {value}");
     }
 
+    /// <summary>
+    /// Bytes that Winograd filters kept across inference calls may take (default 256 MiB). Repeated inference with
+    /// unchanged weights then skips the filter transform, which is what lets small planes of many channels
+    /// (N1 C256 14×14) run on Winograd at all. Each entry also holds a copy of its weights, compared with the weights of
+    /// every call, so a changed weight is never served stale filters. 0 turns the cache off, and with it Winograd on
+    /// those small planes; a layer whose filters do not fit still runs on Winograd, transforming them on each call.
+    /// </summary>
+    public static long FilterCacheBytes
+    {
+        get => _filterCacheBytes;
+        set => _filterCacheBytes = value >= 0 ? value : throw new ArgumentException($"FilterCacheBytes: expected a non-negative byte count, got {value}");
+    }
+
+    private static long _filterCacheBytes = 256L << 20;
+
     /// <summary>The algorithm in force on this async flow (Auto unless <see cref="Force"/> is active).</summary>
     public static ConvAlgorithm Algorithm => _forced.Value ?? ConvAlgorithm.Auto;
 

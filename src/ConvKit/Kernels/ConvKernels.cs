@@ -9,6 +9,7 @@ namespace ConvKit.Kernels;
 /// </summary>
 internal static class ConvKernels
 {
+
     /// <summary>
     /// The algorithm for a geometry: the forced one when it applies, else depthwise for depthwise layers, else Winograd
     /// where it wins (F(4×4) when <paramref name="inference"/> holds, F(2×2) otherwise), else im2col + GEMM.
@@ -40,11 +41,23 @@ internal static class ConvKernels
             : (weightGradient ? F2x2.WinsWeightGradient(p) : F2x2.Wins(p)) ? ConvAlgorithm.Winograd2 : ConvAlgorithm.Im2ColGemm,
     };
 
-    /// <summary>The forward followed by <paramref name="map"/> (fused into the GEMM's epilogue on the im2col path, into the output transform on Winograd's).</summary>
+    /// <summary>
+    /// The forward followed by <paramref name="map"/> (fused into the GEMM's epilogue on the im2col path, into the output
+    /// transform on Winograd's). Given the array w lies in (weightStorage, at weightOffset), an inference call on a layer
+    /// <see cref="F4x4.WinsWithCachedFilters"/> picks runs F(4×4) on filters <see cref="WinogradFilterCache"/> keeps for
+    /// the next call with equal weights.
+    /// </summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p,
-                               ConvEpilogue map = default, bool inference = true)
+                               ConvEpilogue map = default, bool inference = true, float[]? weightStorage = null, int weightOffset = 0)
     {
         if (y.IsEmpty) return;
+        if (inference && weightStorage is not null && Engine.Algorithm == ConvAlgorithm.Auto && Engine.FilterCacheBytes > 0
+            && F4x4.WinsWithCachedFilters(p))
+        {
+            var filters = WinogradFilterCache.Get<F4x4>(weightStorage, weightOffset, w, p);
+            WinogradConv<F4x4>.Forward(x, w, bias, y, p, int.MaxValue, map: map, filters: filters);
+            return;
+        }
         switch (Choose(p, inference))
         {
             case ConvAlgorithm.Im2ColGemm: Im2ColGemmConv.Forward(x, w, bias, y, p, map); break;

@@ -14,7 +14,8 @@ internal static class ConvOps
     {
         var xc = x.Contiguous(); var wc = w.Contiguous();
         var y = Tensor.Empty(p.N, p.COut, p.OutH, p.OutW);
-        ConvKernels.Forward(xc.Span, wc.Span, b is null ? default : b.Contiguous().Span, y.Span, p, inference: Inference(x, w, b));
+        ConvKernels.Forward(xc.Span, wc.Span, b is null ? default : b.Contiguous().Span, y.Span, p, inference: Inference(x, w, b),
+                            weightStorage: w.IsContiguous ? wc.Storage : null, weightOffset: wc.Offset);
         return Autograd.Record(y, [x, w, b], g => [
             x.RequiresGrad ? Adjoint(g, wc, null, p) : null,
             w.RequiresGrad ? WeightGrad(xc, g, p) : null,
@@ -28,7 +29,8 @@ internal static class ConvOps
     public static Tensor ForwardInference(Tensor x, Tensor w, Tensor? b, Conv2dParams p, ConvEpilogue map)
     {
         var y = Tensor.Empty(p.N, p.COut, p.OutH, p.OutW);
-        ConvKernels.Forward(x.Contiguous().Span, w.Contiguous().Span, b is null ? default : b.Contiguous().Span, y.Span, p, map);
+        var wc = w.Contiguous();
+        ConvKernels.Forward(x.Contiguous().Span, wc.Span, b is null ? default : b.Contiguous().Span, y.Span, p, map, weightStorage: w.IsContiguous ? wc.Storage : null, weightOffset: wc.Offset);
         return y;
     }
 

@@ -164,6 +164,39 @@ public class GemmTests
         Assert.Equal(c1, c2);
     }
 
+    [Theory]
+    [InlineData(GemmPath.Native)]
+    [InlineData(GemmPath.Avx2)]
+    [InlineData(GemmPath.Portable)]
+    public unsafe void PackedOnceA_GivesTheBitsOfAPackedPerCallA(GemmPath path)
+    {
+        // A packed whole (PackWholeA, as cached Winograd filters are) holds the very slivers the blocked loop packs per
+        // call, so the products must agree bit for bit: across K slices (k > 256), row blocks (m > 144), ragged last
+        // slivers of rows and columns, in-place and packed B, 1 and 2 threads, and accumulation into C.
+        var rnd = new Random(11);
+        GemmPaths.With(path, () =>
+        {
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 33, 5), (16, 16, 256), (130, 16, 384), (300, 49, 130), (145, 700, 513), (48, 300, 260) })
+            foreach (int threads in new[] { 1, 2 })
+            foreach (bool accumulate in new[] { false, true })
+            {
+                float[] a = RandomArray(rnd, m * k), b = RandomArray(rnd, k * n), c0 = RandomArray(rnd, m * n);
+                float[] expected = (float[])c0.Clone(), actual = (float[])c0.Clone();
+                Gemm.Sgemm(false, false, m, n, k, a, 0, k, b, 0, n, expected, 0, n, accumulate, threads);
+                var isa = Gemm.Isa;
+                var packed = new float[Gemm.PackedAFloats(m, k, isa)];
+                fixed (float* pa = a, pp = packed, pb = b, pc = actual)
+                {
+                    Gemm.PackWholeA(pa, k, m, k, isa, pp);
+                    Gemm.Sgemm(pp, isa, m, n, k, new DenseB(pb, n, false), pc, n, accumulate, threads);
+                }
+                for (int i = 0; i < expected.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                        $"{path} m{m} n{n} k{k} threads {threads} accumulate {accumulate}: element {i} is {actual[i]}, per-call packing gives {expected[i]}");
+            }
+        });
+    }
+
     [Avx512Fact]
     public void Avx512AndAvx2KernelsAgreeBitwise()
     {

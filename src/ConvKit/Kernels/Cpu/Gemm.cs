@@ -155,6 +155,19 @@ internal static unsafe partial class Gemm
     /// </summary>
     internal static void Sgemm<TB>(bool transA, int m, int n, int k, float* a, int lda, TB b,
                                    float* c, int ldc, bool accumulate, int maxThreads, GemmEpilogue epilogue = default)
+        where TB : struct, IPanelB =>
+        Sgemm(transA, m, n, k, a, lda, b, c, ldc, accumulate, maxThreads, epilogue, packedA: null);
+
+    /// <summary>
+    /// C[m,n] = A·B (+ C) with A [m, k] packed once by <see cref="PackWholeA"/> for <paramref name="isa"/>, whose
+    /// micro-kernel then runs whatever <see cref="Isa"/> says now (the layout is that kernel's).
+    /// </summary>
+    internal static void Sgemm<TB>(float* packedA, GemmIsa isa, int m, int n, int k, TB b, float* c, int ldc, bool accumulate, int maxThreads,
+                                   GemmEpilogue epilogue = default) where TB : struct, IPanelB =>
+        Sgemm(false, m, n, k, null, 0, b, c, ldc, accumulate, maxThreads, epilogue, packedA, isa);
+
+    private static void Sgemm<TB>(bool transA, int m, int n, int k, float* a, int lda, TB b,
+                                  float* c, int ldc, bool accumulate, int maxThreads, GemmEpilogue epilogue, float* packedA, GemmIsa? packedIsa = null)
         where TB : struct, IPanelB
     {
         if (m <= 0 || n <= 0) return;
@@ -170,12 +183,13 @@ internal static unsafe partial class Gemm
             if (epilogue.HasMap) epilogue.Map(c, ldc, m, n);
             return;
         }
-        GemmIsa isa = Isa;
+        GemmIsa isa = packedIsa ?? Isa;
         int threads = Math.Min(maxThreads, Environment.ProcessorCount);
         // Split the larger dimension, which duplicates less packing; but split n whenever each stripe reads A in place,
         // since then splitting m would duplicate only B's packing, for a convolution the costlier im2col gather
         // (N1 C128 28×28 K256 3×3/s2: 1.07× in a paired A/B; C512 7×7, four column tiles, lost 2.5 %, hence ≥ 8 tiles).
-        bool splitN = n >= m || (n >= 8 * NR && ReadsAInPlace(transA, (n + threads - 1) / Math.Max(threads, 1), lda));
+        // A packed whole is read from its global offsets, which only stripes of n keep.
+        bool splitN = packedA != null || n >= m || (n >= 8 * NR && ReadsAInPlace(transA, (n + threads - 1) / Math.Max(threads, 1), lda));
         if (threads > 1)
         {
             if ((long)m * n * k < ParallelThreshold) threads = 1;
@@ -188,13 +202,13 @@ internal static unsafe partial class Gemm
 
         if (threads <= 1)
         {
-            Blocked(transA, m, n, k, a, lda, b, 0, c, ldc, accumulate, isa, epilogue);
+            Blocked(transA, m, n, k, a, lda, b, 0, c, ldc, accumulate, isa, epilogue, packedA);
             return;
         }
 
         var job = new StripeJob<TB>
         {
-            TransA = transA, M = m, N = n, K = k, A = (nint)a, Lda = lda, B = b, C = (nint)c, Ldc = ldc, Epilogue = epilogue,
+            TransA = transA, M = m, N = n, K = k, A = (nint)a, Lda = lda, B = b, C = (nint)c, Ldc = ldc, Epilogue = epilogue, PackedA = (nint)packedA,
             Accumulate = accumulate, Isa = isa, Stripes = threads, SplitN = splitN,
         };
         Parallelism.For(threads, threads, job.RunStripe);
@@ -206,6 +220,22 @@ internal static unsafe partial class Gemm
     /// <summary>The micro-kernel the next call runs: AVX-512 where the CPU has it, else AVX2/FMA, else portable.</summary>
     internal static GemmIsa Isa =>
         !UsesFma ? GemmIsa.Portable : Avx512F.IsSupported && !ForceAvx2 ? GemmIsa.Avx512 : GemmIsa.Avx2;
+
+    /// <summary>Floats <see cref="PackWholeA"/> writes for an [m, k] matrix under <paramref name="isa"/>.</summary>
+    internal static long PackedAFloats(int m, int k, GemmIsa isa) => (long)RoundUp(m, PackedRows(isa)) * k;
+
+    /// <summary>
+    /// Packs a row-major A [m, k] (row stride lda) once into the micro-kernel's slivers for <paramref name="isa"/>, for an
+    /// operand many calls reuse: each K slice in turn, its row slivers in order (slice pc at pc · ⌈m⌉, sliver rows r at
+    /// + r · kc), exactly the blocks the blocked loop would pack, so the packed-A Sgemm
+    /// finds each at a fixed offset.
+    /// </summary>
+    internal static void PackWholeA(float* a, int lda, int m, int k, GemmIsa isa, float* dst)
+    {
+        int height = PackedRows(isa);
+        for (int pc = 0; pc < k; pc += KC)
+            PackA(false, a + pc, lda, m, Math.Min(KC, k - pc), dst + (long)pc * RoundUp(m, height), height, isa != GemmIsa.Portable);
+    }
 
     /// <summary>Rows of a packed A sliver for <paramref name="isa"/>'s micro-kernel.</summary>
     private static int PackedRows(GemmIsa isa) => isa == GemmIsa.Avx512 ? MR512 : MR;
@@ -265,7 +295,7 @@ internal static unsafe partial class Gemm
         public bool TransA, Accumulate, SplitN;
         public GemmIsa Isa;
         public int M, N, K, Lda, Ldc, Stripes;
-        public nint A, C;
+        public nint A, C, PackedA;
         public GemmEpilogue Epilogue;
         public TB B;
 
@@ -280,7 +310,7 @@ internal static unsafe partial class Gemm
             int len = end - start;
             float* pa = (float*)A, pc = (float*)C;
             if (SplitN)
-                Blocked(TransA, M, len, K, pa, Lda, B, start, pc + start, Ldc, Accumulate, Isa, Epilogue);
+                Blocked(TransA, M, len, K, pa, Lda, B, start, pc + start, Ldc, Accumulate, Isa, Epilogue, (float*)PackedA);
             else
                 Blocked(TransA, len, N, K, pa + (TransA ? start : (long)start * Lda), Lda, B, 0, pc + (long)start * Ldc, Ldc,
                         Accumulate, Isa, Epilogue.Rows(start));
@@ -290,11 +320,12 @@ internal static unsafe partial class Gemm
     // ---------------------------------------------------------------- driver
 
     /// The five-loop blocked GEMM (single thread) on columns j0..j0+n of B. m, n, k > 0.
+    /// With <paramref name="packedA"/> (from <see cref="PackWholeA"/>, a and lda unused), A is read from its slivers as packed.
     private static void Blocked<TB>(bool transA, int m, int n, int k, float* a, int lda, in TB b, int j0,
-                                    float* c, int ldc, bool accumulate, GemmIsa isa, GemmEpilogue epilogue) where TB : struct, IPanelB
+                                    float* c, int ldc, bool accumulate, GemmIsa isa, GemmEpilogue epilogue, float* packedA = null) where TB : struct, IPanelB
     {
         bool fma = isa != GemmIsa.Portable;
-        bool direct = ReadsAInPlace(transA, n, lda);
+        bool direct = packedA == null && ReadsAInPlace(transA, n, lda);
         int rowsPerSliver = PackedRows(isa);
         int kcMax = Math.Min(KC, k);
         int ncMax = Math.Min(NC, RoundUp(n, NR));
@@ -319,9 +350,10 @@ internal static unsafe partial class Gemm
                 {
                     int mc = Math.Min(MC, m - ic);
                     float* aSrc = transA ? a + (long)pc * lda + ic : a + (long)ic * lda + pc;
-                    if (!direct) PackA(transA, aSrc, lda, mc, kc, packA, rowsPerSliver, fma);
+                    float* aBlock = packedA != null ? packedA + (long)pc * RoundUp(m, rowsPerSliver) + (long)ic * kc : direct ? aSrc : packA;
+                    if (!direct && packedA == null) PackA(transA, aSrc, lda, mc, kc, packA, rowsPerSliver, fma);
                     var rows = epilogue.Rows(ic);
-                    MacroKernel(mc, nc, kc, direct ? aSrc : packA, direct ? lda : 0, bBlock, bInPlace ? ldbm : 0, packB, c + (long)ic * ldc + jc, ldc, add, isa,
+                    MacroKernel(mc, nc, kc, aBlock, direct ? lda : 0, bBlock, bInPlace ? ldbm : 0, packB, c + (long)ic * ldc + jc, ldc, add, isa,
                                 pc == 0 ? rows.Bias : null, pc + kc == k && rows.HasMap ? rows : default);
                 }
             }

@@ -30,6 +30,23 @@ internal partial struct F4x4
     }
 }
 
+internal partial struct F4x4
+{
+    /// <summary>
+    /// Whether F(4×4) on filters transformed once (<see cref="WinogradFilterCache"/>) beats im2col + GEMM: where
+    /// <see cref="Wins"/> holds, and further on planes of at least 16 tiles (one full 16-column GEMM sliver) with ≥ 128
+    /// input channels per group. Measured (2 threads, the two alternated call by call, F.Conv2d medians of 50,
+    /// im2col time / cached F(4×4) time): N1 C128 14×14 1.26–1.41, N1 C256 14×14 1.18–1.48, N1 C256 16×16 1.33–1.40,
+    /// N1 C512 14×14 1.26–1.51, N4 C512 7×7 (16 tiles) 1.37, N8 C256 14×14 1.24; at fewer tiles it loses (N1 C256 10×10,
+    /// 9 tiles, 0.71; N2 C512 7×7, 8 tiles, 0.85; N1 C512 7×7 and C256 7×7, 4 tiles, 0.37–0.41) and with 64 channels or
+    /// fewer it breaks even (N1 C64 14×14 0.97, C32 28×28 1.09, C16 56×56 0.99). Where Wins holds already, skipping the
+    /// transform gained 1.13–1.17 (N1 C64 56×56, N1 C128 28×28).
+    /// </summary>
+    public static bool WinsWithCachedFilters(Conv2dParams p) =>
+        Wins(p) || (WinogradConv<F4x4>.Applies(p) && p.CInPerGroup >= 128 && WinogradConv<F4x4>.Tiles(p) >= 16
+                    && WinogradConv<F4x4>.HalfFull(p) && 36L * p.CInPerGroup * p.COutPerGroup <= 1 << 24);
+}
+
 internal partial struct F2x2
 {
     /// <summary>
@@ -137,13 +154,58 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
     /// <summary><see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Conv2dParams)"/> with at most <paramref name="maxBlockTiles"/> tiles per block, so tests can cross block edges on small layers.</summary>
     /// and at most <paramref name="uBudget"/> floats of transformed filters per chunk of output channels (tests cross chunk edges with a small one).
     /// With <paramref name="swappedWeights"/>, w is the adjoint's [CIn, COut/g, 3, 3] of the conv being run, read flipped.
+    /// With <paramref name="filters"/> (from <see cref="TransformFilters"/> on the same w and geometry), the filter transform is skipped.
     internal static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles,
-                                 long uBudget = UBudget, bool swappedWeights = false, ConvEpilogue map = default)
+                                 long uBudget = UBudget, bool swappedWeights = false, ConvEpilogue map = default, TransformedFilters? filters = null)
     {
         if (y.IsEmpty) return;
-        if (Avx.IsSupported && !Gemm.ForceScalar) Run<Lanes8>(x, w, bias, y, p, maxBlockTiles, uBudget, swappedWeights, map);
-        else Run<Lanes4>(x, w, bias, y, p, maxBlockTiles, uBudget, swappedWeights, map);
+        if (filters is not null && (filters.Alpha != TTile.Alpha || swappedWeights))
+            throw new InvalidOperationException("internal: transformed filters of another variant");
+        if (Lanes == 8) Run<Lanes8>(x, w, bias, y, p, maxBlockTiles, uBudget, swappedWeights, map, filters);
+        else Run<Lanes4>(x, w, bias, y, p, maxBlockTiles, uBudget, swappedWeights, map, filters);
     }
+
+    /// <summary>The transform's lane count on this machine: 8 (AVX), or 4 (portable, also under <see cref="Gemm.ForceScalar"/>).</summary>
+    private static int Lanes => Avx.IsSupported && !Gemm.ForceScalar ? 8 : 4;
+
+    /// <summary>
+    /// U = G w Gᵀ for every group and output channel of w [COut, CIn/g, 3, 3], each ξ matrix [COut/g, CIn/g] packed
+    /// whole into the GEMM's A slivers (<see cref="Gemm.PackWholeA"/>) for <paramref name="isa"/>.
+    /// </summary>
+    internal static TransformedFilters TransformFilters(ReadOnlySpan<float> w, Conv2dParams p, GemmIsa isa) =>
+        Lanes == 8 ? TransformFilters<Lanes8>(w, p, isa) : TransformFilters<Lanes4>(w, p, isa);
+
+    private static TransformedFilters TransformFilters<TV>(ReadOnlySpan<float> w, Conv2dParams p, GemmIsa isa) where TV : unmanaged, ILanes<TV>
+    {
+        long stride = Gemm.PackedAFloats(p.COutPerGroup, p.CInPerGroup, isa);
+        var packed = GC.AllocateUninitializedArray<float>((int)(p.Groups * Xi * stride));
+        var plan = new Plan { P = p, Cig = p.CInPerGroup, GroupCog = p.COutPerGroup, Cog = p.COutPerGroup, Ldu = RoundUp(p.CInPerGroup, TV.Count) };
+        plan.UXi = XiStride((long)plan.Cog * plan.Ldu);
+        var u = ArrayPool<float>.Shared.Rent((int)(Xi * plan.UXi));
+        try
+        {
+            fixed (float* pw = w, pu = u, pp = packed)
+            {
+                plan.Wt = pw;
+                plan.U = pu;
+                nint dst = (nint)pp;
+                for (int g = 0; g < p.Groups; g++)
+                {
+                    TransformWeights<TV>(plan, g);
+                    int gg = g;
+                    Parallelism.For(Xi, xi => Gemm.PackWholeA(plan.U + xi * plan.UXi, plan.Ldu, plan.Cog, plan.Cig, isa,
+                                                              (float*)dst + (gg * Xi + xi) * stride));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(u);
+        }
+        return new TransformedFilters(packed, TTile.Alpha, isa, stride);
+    }
+
+    private static int RoundUp(int n, int multiple) => (n + multiple - 1) / multiple * multiple;
 
     /// <summary>The geometry of one call and its pinned operands, shared by the phases.</summary>
     private sealed class Plan
@@ -158,6 +220,8 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
         public float* X, Wt, Bias, Y, U;
         /// <summary>The per-output-channel map applied as output rows are written (none by default).</summary>
         public GemmEpilogue Map;
+        /// <summary>When set, U is the group's part of these packed filters (ξ matrices XiStride apart) instead of a row-major transform.</summary>
+        public TransformedFilters? Filters;
     }
 
     /// <summary>
@@ -186,15 +250,16 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
     }
 
     private static void Run<TV>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, int maxBlockTiles,
-                                long uBudget, bool swappedWeights, ConvEpilogue map) where TV : unmanaged, ILanes<TV>
+                                long uBudget, bool swappedWeights, ConvEpilogue map, TransformedFilters? filters) where TV : unmanaged, ILanes<TV>
     {
         int cig = p.CInPerGroup, cog = p.COutPerGroup, tilesW = TileCount(p.OutW), threads = Parallelism.Threads;
         int tiles = (int)Tiles(p);
-        int ldu = (cig + TV.Count - 1) / TV.Count * TV.Count;
+        int ldu = RoundUp(cig, TV.Count);
         // Output channels run in chunks whose transformed filters U fit the budget: U of a wide layer (16 · 512 · 1024
         // floats for F(2×2) on a 1024 → 512 conv) would otherwise be the largest buffer of a training step. Each chunk
-        // transforms the inputs again, which costs little where U is large: such layers have few tiles.
-        int kc = ChannelChunk(cog, ldu, uBudget);
+        // transforms the inputs again, which costs little where U is large: such layers have few tiles. Given
+        // transformed filters hold all of a group's output channels in one chunk.
+        int kc = filters is null ? ChannelChunk(cog, ldu, uBudget) : cog;
         // Blocks of at most the budget (at least 64 tiles, so the GEMMs stay efficient), split further into ≥ 4 per
         // thread where that leaves ≥ 48 tiles each, so whole blocks can be shared out evenly.
         int budgetTiles = (int)Math.Clamp(BlockBudget / (Xi * (long)(cig + kc)), 64, 1 << 16);
@@ -209,7 +274,8 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
             Ld = (tb + TV.Count - 1) / TV.Count * TV.Count + TV.Count, Ldu = ldu,
         };
         (plan.UXi, plan.VXi, plan.MXi) = (XiStride((long)kc * plan.Ldu), XiStride((long)cig * plan.Ld), XiStride((long)kc * plan.Ld));
-        var u = ArrayPool<float>.Shared.Rent((int)(Xi * plan.UXi));
+        var u = filters?.U ?? ArrayPool<float>.Shared.Rent((int)(Xi * plan.UXi));
+        plan.Filters = filters;
         try
         {
             fixed (float* px = x, pw = w, pb = bias, py = y, pu = u, sc = map.Scale, sh = map.Shift)
@@ -221,7 +287,8 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
                 {
                     plan.K0 = k0;
                     plan.Cog = Math.Min(kc, cog - k0);
-                    TransformWeights<TV>(plan, g);
+                    if (filters is null) TransformWeights<TV>(plan, g);
+                    else plan.U = pu + g * Xi * filters.XiStride;
                     // With enough blocks each thread runs whole blocks (its phases then run inline and V, M stay in its
                     // cache); otherwise the blocks run in turn and each phase is parallel.
                     int gg = g;
@@ -232,7 +299,7 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(u);
+            if (filters is null) ArrayPool<float>.Shared.Return(u);
         }
     }
 
@@ -376,8 +443,12 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
     private static void Multiply(Plan pl, int count, float* v, float* m)
     {
         nint vs = (nint)v, ms = (nint)m;
-        Parallelism.For(Xi, xi => Gemm.Sgemm(false, false, pl.Cog, count, pl.Cig,
-            pl.U + xi * pl.UXi, pl.Ldu, (float*)vs + xi * pl.VXi, pl.Ld, (float*)ms + xi * pl.MXi, pl.Ld, false, Parallelism.Threads));
+        if (pl.Filters is { } f)
+            Parallelism.For(Xi, xi => Gemm.Sgemm(pl.U + xi * f.XiStride, f.Isa, pl.Cog, count, pl.Cig, new DenseB((float*)vs + xi * pl.VXi, pl.Ld, false),
+                                                 (float*)ms + xi * pl.MXi, pl.Ld, false, Parallelism.Threads));
+        else
+            Parallelism.For(Xi, xi => Gemm.Sgemm(false, false, pl.Cog, count, pl.Cig,
+                pl.U + xi * pl.UXi, pl.Ldu, (float*)vs + xi * pl.VXi, pl.Ld, (float*)ms + xi * pl.MXi, pl.Ld, false, Parallelism.Threads));
     }
 
     /// <summary>
