@@ -54,6 +54,7 @@ internal static class ConvKernels
         if (inference && weightStorage is not null && Engine.Algorithm == ConvAlgorithm.Auto && Engine.FilterCacheBytes > 0
             && F4x4.WinsWithCachedFilters(p))
         {
+            // Without room in the cache the filters are transformed as usual: the same bits, just not kept.
             var filters = WinogradFilterCache.Get<F4x4>(weightStorage, weightOffset, w, p);
             WinogradConv<F4x4>.Forward(x, w, bias, y, p, int.MaxValue, map: map, filters: filters);
             return;

@@ -158,13 +158,31 @@ public class WinogradFilterCacheTests
             foreach (var w in weights) Auto(x, w, b);
             Assert.InRange(WinogradFilterCache.Bytes, 1, Engine.FilterCacheBytes);
 
-            // Least recently used goes first: weights 1 and 2 are kept, weight 0 was evicted.
+            // The first weights to arrive are kept; the third finds no room and runs without the cache (same bits), and
+            // keeps finding none: it does not evict the others (a model whose layers need more than the budget would
+            // otherwise evict, every pass, what the next pass needs first).
             long hits = WinogradFilterCache.Hits;
-            Auto(x, weights[2], b);
+            for (int round = 0; round < 2; round++)
+            {
+                Auto(x, weights[0], b);
+                Auto(x, weights[1], b);
+                AssertSameBits(Forced(ConvAlgorithm.Winograd, x, weights[2], b), Auto(x, weights[2], b), $"no room, round {round}");
+            }
+            Assert.Equal(hits + 4, WinogradFilterCache.Hits);
+
+            // Weights that change are made again in their own place.
+            weights[1][0, 0, 0, 0] = 3f;
             Auto(x, weights[1], b);
-            Assert.Equal(hits + 2, WinogradFilterCache.Hits);
-            AssertSameBits(Forced(ConvAlgorithm.Winograd, x, weights[0], b), Auto(x, weights[0], b), "evicted, transformed again");
-            Assert.Equal(hits + 2, WinogradFilterCache.Hits);
+            Auto(x, weights[1], b);
+            Auto(x, weights[0], b);
+            Assert.Equal(hits + 6, WinogradFilterCache.Hits);
+
+            // A lower budget than the entries hold empties the cache before anything is kept again.
+            Engine.FilterCacheBytes = 4L * 128 * 128 * 9 + 4L * 36 * 128 * 128 + 1000;
+            AssertSameBits(Forced(ConvAlgorithm.Winograd, x, weights[2], b), Auto(x, weights[2], b), "after the budget was lowered");
+            Auto(x, weights[2], b);
+            Assert.Equal(hits + 7, WinogradFilterCache.Hits);
+            Assert.InRange(WinogradFilterCache.Bytes, 1, Engine.FilterCacheBytes);
 
             // Too small for any entry: nothing is kept, and the layer still runs on Winograd with the same bits.
             WinogradFilterCache.Clear();

@@ -175,10 +175,13 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
     internal static TransformedFilters TransformFilters(ReadOnlySpan<float> w, Conv2dParams p, GemmIsa isa) =>
         Lanes == 8 ? TransformFilters<Lanes8>(w, p, isa) : TransformFilters<Lanes4>(w, p, isa);
 
+    /// <summary>Floats of <see cref="TransformFilters"/>' result for a geometry and <paramref name="isa"/>.</summary>
+    internal static long TransformedFloats(Conv2dParams p, GemmIsa isa) => p.Groups * Xi * Gemm.PackedAFloats(p.COutPerGroup, p.CInPerGroup, isa);
+
     private static TransformedFilters TransformFilters<TV>(ReadOnlySpan<float> w, Conv2dParams p, GemmIsa isa) where TV : unmanaged, ILanes<TV>
     {
         long stride = Gemm.PackedAFloats(p.COutPerGroup, p.CInPerGroup, isa);
-        var packed = GC.AllocateUninitializedArray<float>((int)(p.Groups * Xi * stride));
+        var packed = GC.AllocateUninitializedArray<float>((int)TransformedFloats(p, isa));
         var plan = new Plan { P = p, Cig = p.CInPerGroup, GroupCog = p.COutPerGroup, Cog = p.COutPerGroup, Ldu = RoundUp(p.CInPerGroup, TV.Count) };
         plan.UXi = XiStride((long)plan.Cog * plan.Ldu);
         var u = ArrayPool<float>.Shared.Rent((int)(Xi * plan.UXi));

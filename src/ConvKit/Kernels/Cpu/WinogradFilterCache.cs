@@ -23,9 +23,16 @@ internal sealed record TransformedFilters(float[] U, int Alpha, GemmIsa Isa, lon
 /// </para>
 /// <para>
 /// The algorithm never depends on the cache's state: a layer <see cref="F4x4.WinsWithCachedFilters"/> picks runs on
-/// Winograd on every call, with filters from the cache or, on a miss, freshly transformed (and kept when they fit), and
-/// both give the same bits. Entries are keyed by the weight's storage array (held weakly) and offset, and evicted
-/// least-recently-used to keep the total within <see cref="Engine.FilterCacheBytes"/>.
+/// Winograd on every call, with filters from the cache or, when they are not kept, transformed as usual, and both give
+/// the same bits.
+/// </para>
+/// <para>
+/// Entries are keyed by the weight's storage array (held weakly) and offset. The first weights to arrive are kept, up
+/// to <see cref="Engine.FilterCacheBytes"/>; weights that find no room run without the cache. Least-recently-used
+/// eviction would thrash on a model whose layers need more than the budget (each forward pass evicting the entries the
+/// next needs first: the UNet forward at 128×128 needs 268 MiB, and with LRU at 256 MiB it went from 170–200 ms to
+/// 250–850 ms, every lookup a miss), so an entry leaves only when its weights are collected, when they change (it is
+/// made again from the new ones if there is room), or on a lower budget.
 /// </para>
 /// </summary>
 internal static class WinogradFilterCache
@@ -37,12 +44,10 @@ internal static class WinogradFilterCache
         public readonly Conv2dParams P = p;
         public readonly float[] Copy = copy;
         public readonly TransformedFilters Filters = filters;
-        public long LastUse;
         public long Bytes => 4L * (Copy.Length + Filters.U.Length);
     }
 
     private static readonly List<Entry> _entries = [];
-    private static long _clock;
 
     /// <summary>Lookups on this thread that found their filters cached (for tests).</summary>
     [ThreadStatic] internal static long Hits;
@@ -62,9 +67,9 @@ internal static class WinogradFilterCache
     /// <summary>
     /// <typeparamref name="TTile"/>'s packed filters for weights w [COut, CIn/g, 3, 3] stored in
     /// <paramref name="storage"/> at <paramref name="offset"/>: the cached ones when an earlier call left an equal copy
-    /// of w, else a fresh transform, kept for the next call when it fits the budget.
+    /// of w, else a fresh transform kept for the next call, or null when there is no room to keep one.
     /// </summary>
-    public static TransformedFilters Get<TTile>(float[] storage, int offset, ReadOnlySpan<float> w, Conv2dParams p) where TTile : IWinogradTile
+    public static TransformedFilters? Get<TTile>(float[] storage, int offset, ReadOnlySpan<float> w, Conv2dParams p) where TTile : IWinogradTile
     {
         var isa = Gemm.Isa;
         lock (_entries)
@@ -74,19 +79,15 @@ internal static class WinogradFilterCache
             {
                 if (e.Filters.Alpha == TTile.Alpha && e.Filters.Isa == isa && Equal(w, e.Copy))
                 {
-                    e.LastUse = ++_clock;
                     Hits++;
                     return e.Filters;
                 }
                 _entries.Remove(e);
             }
+            long bytes = 4L * (w.Length + WinogradConv<TTile>.TransformedFloats(p, isa));
+            if (bytes > Room()) return null;
             var filters = WinogradConv<TTile>.TransformFilters(w, p, isa);
-            long bytes = 4L * (w.Length + filters.U.Length), budget = Engine.FilterCacheBytes;
-            if (bytes <= budget)
-            {
-                MakeRoom(bytes, budget);
-                _entries.Add(new Entry(new WeakReference<float[]>(storage), offset, p, w.ToArray(), filters) { LastUse = ++_clock });
-            }
+            _entries.Add(new Entry(new WeakReference<float[]>(storage), offset, p, w.ToArray(), filters));
             return filters;
         }
     }
@@ -123,16 +124,16 @@ internal static class WinogradFilterCache
     private static bool SameWeights(Conv2dParams a, Conv2dParams b) =>
         a.COut == b.COut && a.CIn == b.CIn && a.Groups == b.Groups && a.KH == b.KH && a.KW == b.KW;
 
-    /// <summary>Drops entries of collected weights, then the least recently used until <paramref name="bytes"/> more fit.</summary>
-    private static void MakeRoom(long bytes, long budget)
+    /// <summary>Bytes left within the budget once entries of collected weights are dropped (all are dropped past a lowered budget).</summary>
+    private static long Room()
     {
         _entries.RemoveAll(e => !e.Key.TryGetTarget(out _));
-        long total = _entries.Sum(e => e.Bytes);
-        while (total + bytes > budget && _entries.Count > 0)
+        long total = _entries.Sum(e => e.Bytes), budget = Engine.FilterCacheBytes;
+        if (total > budget)
         {
-            var victim = _entries.MinBy(e => e.LastUse)!;
-            _entries.Remove(victim);
-            total -= victim.Bytes;
+            _entries.Clear();
+            total = 0;
         }
+        return budget - total;
     }
 }
