@@ -201,8 +201,8 @@ public class GemmTests
     public void Avx512AndAvx2KernelsAgreeBitwise()
     {
         // Both kernels compute every output as the same FMA chain over k (from zero or the bias, then + C), so the
-        // 16-row kernel must reproduce the 6-row one exactly: packed and in-place A, ragged edges, several K slices,
-        // both transposes, accumulation and two threads.
+        // 16-row kernel must reproduce the 6-row one exactly: packed and in-place A, ragged edges (last slivers of 1–8
+        // columns run the 16-row kernel at half width), several K slices, both transposes, accumulation and two threads.
         var rnd = new Random(77);
         foreach (var (tA, tB, m, n, k, acc, threads) in new[]
         {
@@ -211,6 +211,8 @@ public class GemmTests
             (true, false, 37, 90, 260, false, 2),
             (false, true, 200, 33, 129, true, 2),
             (true, true, 17, 517, 31, false, 1),
+            (false, false, 70, 24, 300, true, 1),     // last sliver of 8 columns: the half-width (ymm) 16-row kernel
+            (false, false, 70, 25, 300, false, 2),    // of 9: the full-width one
         })
         {
             float[] a = RandomArray(rnd, m * k), b = RandomArray(rnd, k * n), c0 = RandomArray(rnd, m * n);

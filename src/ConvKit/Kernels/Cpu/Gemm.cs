@@ -394,6 +394,15 @@ internal static unsafe partial class Gemm
     internal static int InPlaceBMaxRows = 64;
 
     /// <summary>
+    /// Whether a last column sliver of at most 8 runs the 16-row kernel at half width (<see cref="Kernel16{TV, TVec}"/> on
+    /// ymm). Paired A/B against the full-width tile (im2col convolutions, 2 threads, medians of 50 alternated calls):
+    /// N1 C512 7×7 (49 columns: three slivers and one) 1.09–1.10, N1 C256 14×14 (196 = 12·16 + 4) 1.05–1.07, the
+    /// 3×3/s2 layer to 7×7 1.09–1.10, N1 C512 10×10 1.03–1.05, N8 C512 7×7 (392 = 24·16 + 8) 1.01. Settable for such
+    /// measurements; the library never changes it.
+    /// </summary>
+    internal static bool HalfWidthTail = true;
+
+    /// <summary>
     /// One mc×kc block of A against the kc×nc block of B; a is the packed A block (lda 0) or the block's first element of
     /// a row-major A with row stride lda, read in place; b is the packed B panel (ldb 0) or the block's first element of
     /// a row-major B with row stride ldb, read in place (a ragged last sliver is then packed into packB).
@@ -456,7 +465,9 @@ internal static unsafe partial class Gemm
                 bool acc = full && add;
                 switch (isa)
                 {
-                    case GemmIsa.Avx512: KernelAvx512(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
+                    // A last sliver of at most 8 columns runs half-width (it lands in the tile buffer, nr < NR).
+                    case GemmIsa.Avx512 when nr <= NR / 2 && HalfWidthTail: Kernel16<Ymm, Vector256<float>>(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
+                    case GemmIsa.Avx512: Kernel16<Zmm, Vector512<float>>(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
                     case GemmIsa.Avx2: KernelFma(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
                     default: KernelPortable(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
                 }

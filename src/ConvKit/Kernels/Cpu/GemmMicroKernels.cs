@@ -81,95 +81,109 @@ internal static unsafe partial class Gemm
         Avx.Store(c5, c50); Avx.Store(c5 + 8, c51);
     }
 
-    /// 16×16 AVX-512 micro-kernel: C[0:16, 0:16] (=|+=) A(16×kc) · Bpack(kc×16) (+ bias[i] on row i when bias is not null).
+    /// 16-row AVX-512-class micro-kernel: C[0:16, 0:W] (=|+=) A(16×kc) · Bpack(kc×16)[:, 0:W] (+ bias[i] on row i when bias
+    /// is not null), W the width of <typeparamref name="TV"/>: 16 for <see cref="Zmm"/> (the full tile), 8 for
+    /// <see cref="Ymm"/> (a last sliver of at most 8 columns: half the FMA work of a zmm tile, at the same rate per
+    /// useful multiply-add, where the 16-wide tile would spend half its FMAs on padding: a 7×7 plane's 49 columns are
+    /// three full slivers and one of a single column).
     /// A(i, p) = a[i·rs + p·ks]: a packed kc×<see cref="MR512"/> sliver (1, MR512) or sixteen rows of A read in place
-    /// (lda, 1); b: the kc×NR sliver of <see cref="KernelFma"/>, one zmm per k. With 32 registers the tile is 16 rows:
-    /// per k one B load and 16 broadcast FMAs, 0.125 loaded floats per multiply-add against the 6×16 AVX2 tile's 0.23.
-    /// Each output is the same FMA chain over k as in <see cref="KernelFma"/>, so the two kernels agree bit for bit.
+    /// (lda, 1); b: the kc×NR sliver of <see cref="KernelFma"/>, its first W floats per k. With 32 registers the tile is
+    /// 16 rows: per k one B load and 16 broadcast FMAs, 0.125 loaded floats per multiply-add against the 6×16 AVX2
+    /// tile's 0.23. Each output is the same FMA chain over k as in <see cref="KernelFma"/>, so the kernels agree bit for bit.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelAvx512(int kc, float* a, nint rs, nint ks, float* b, nint bs, float* c, int ldc, bool add, float* bias)
+    private static void Kernel16<TV, TVec>(int kc, float* a, nint rs, nint ks, float* b, nint bs, float* c, int ldc, bool add, float* bias)
+        where TV : IRowVector<TVec> where TVec : unmanaged
     {
-        Vector512<float> c0 = bias == null ? default : Vector512.Create(bias[0]);
-        Vector512<float> c1 = bias == null ? default : Vector512.Create(bias[1]);
-        Vector512<float> c2 = bias == null ? default : Vector512.Create(bias[2]);
-        Vector512<float> c3 = bias == null ? default : Vector512.Create(bias[3]);
-        Vector512<float> c4 = bias == null ? default : Vector512.Create(bias[4]);
-        Vector512<float> c5 = bias == null ? default : Vector512.Create(bias[5]);
-        Vector512<float> c6 = bias == null ? default : Vector512.Create(bias[6]);
-        Vector512<float> c7 = bias == null ? default : Vector512.Create(bias[7]);
-        Vector512<float> c8 = bias == null ? default : Vector512.Create(bias[8]);
-        Vector512<float> c9 = bias == null ? default : Vector512.Create(bias[9]);
-        Vector512<float> c10 = bias == null ? default : Vector512.Create(bias[10]);
-        Vector512<float> c11 = bias == null ? default : Vector512.Create(bias[11]);
-        Vector512<float> c12 = bias == null ? default : Vector512.Create(bias[12]);
-        Vector512<float> c13 = bias == null ? default : Vector512.Create(bias[13]);
-        Vector512<float> c14 = bias == null ? default : Vector512.Create(bias[14]);
-        Vector512<float> c15 = bias == null ? default : Vector512.Create(bias[15]);
+        TVec c0 = Start<TV, TVec>(bias, 0), c1 = Start<TV, TVec>(bias, 1), c2 = Start<TV, TVec>(bias, 2), c3 = Start<TV, TVec>(bias, 3);
+        TVec c4 = Start<TV, TVec>(bias, 4), c5 = Start<TV, TVec>(bias, 5), c6 = Start<TV, TVec>(bias, 6), c7 = Start<TV, TVec>(bias, 7);
+        TVec c8 = Start<TV, TVec>(bias, 8), c9 = Start<TV, TVec>(bias, 9), c10 = Start<TV, TVec>(bias, 10), c11 = Start<TV, TVec>(bias, 11);
+        TVec c12 = Start<TV, TVec>(bias, 12), c13 = Start<TV, TVec>(bias, 13), c14 = Start<TV, TVec>(bias, 14), c15 = Start<TV, TVec>(bias, 15);
         {
             byte* q = (byte*)c;
             nint ld = (nint)ldc * sizeof(float);
-        Sse.Prefetch0(q + 0 * ld);
-        Sse.Prefetch0(q + 1 * ld);
-        Sse.Prefetch0(q + 2 * ld);
-        Sse.Prefetch0(q + 3 * ld);
-        Sse.Prefetch0(q + 4 * ld);
-        Sse.Prefetch0(q + 5 * ld);
-        Sse.Prefetch0(q + 6 * ld);
-        Sse.Prefetch0(q + 7 * ld);
-        Sse.Prefetch0(q + 8 * ld);
-        Sse.Prefetch0(q + 9 * ld);
-        Sse.Prefetch0(q + 10 * ld);
-        Sse.Prefetch0(q + 11 * ld);
-        Sse.Prefetch0(q + 12 * ld);
-        Sse.Prefetch0(q + 13 * ld);
-        Sse.Prefetch0(q + 14 * ld);
-        Sse.Prefetch0(q + 15 * ld);
+            for (int i = 0; i < 16; i++) Sse.Prefetch0(q + i * ld);
         }
         // Six row pointers, three rows apiece through base + rs·{0, 1, 2} addressing, keep the loop in general registers.
         float* r0 = a, r3 = r0 + 3 * rs, r6 = r3 + 3 * rs, r9 = r6 + 3 * rs, r12 = r9 + 3 * rs, r15 = r12 + 3 * rs;
         for (int p = 0; p < kc; p++)
         {
-            Vector512<float> b0 = Avx512F.LoadVector512(b);
-            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(r0[0]), b0, c0);
-            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(r0[rs]), b0, c1);
-            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(r0[2 * rs]), b0, c2);
-            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(r3[0]), b0, c3);
-            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(r3[rs]), b0, c4);
-            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(r3[2 * rs]), b0, c5);
-            c6 = Avx512F.FusedMultiplyAdd(Vector512.Create(r6[0]), b0, c6);
-            c7 = Avx512F.FusedMultiplyAdd(Vector512.Create(r6[rs]), b0, c7);
-            c8 = Avx512F.FusedMultiplyAdd(Vector512.Create(r6[2 * rs]), b0, c8);
-            c9 = Avx512F.FusedMultiplyAdd(Vector512.Create(r9[0]), b0, c9);
-            c10 = Avx512F.FusedMultiplyAdd(Vector512.Create(r9[rs]), b0, c10);
-            c11 = Avx512F.FusedMultiplyAdd(Vector512.Create(r9[2 * rs]), b0, c11);
-            c12 = Avx512F.FusedMultiplyAdd(Vector512.Create(r12[0]), b0, c12);
-            c13 = Avx512F.FusedMultiplyAdd(Vector512.Create(r12[rs]), b0, c13);
-            c14 = Avx512F.FusedMultiplyAdd(Vector512.Create(r12[2 * rs]), b0, c14);
-            c15 = Avx512F.FusedMultiplyAdd(Vector512.Create(r15[0]), b0, c15);
+            TVec b0 = TV.Load(b);
+            c0 = TV.MultiplyAdd(r0[0], b0, c0);
+            c1 = TV.MultiplyAdd(r0[rs], b0, c1);
+            c2 = TV.MultiplyAdd(r0[2 * rs], b0, c2);
+            c3 = TV.MultiplyAdd(r3[0], b0, c3);
+            c4 = TV.MultiplyAdd(r3[rs], b0, c4);
+            c5 = TV.MultiplyAdd(r3[2 * rs], b0, c5);
+            c6 = TV.MultiplyAdd(r6[0], b0, c6);
+            c7 = TV.MultiplyAdd(r6[rs], b0, c7);
+            c8 = TV.MultiplyAdd(r6[2 * rs], b0, c8);
+            c9 = TV.MultiplyAdd(r9[0], b0, c9);
+            c10 = TV.MultiplyAdd(r9[rs], b0, c10);
+            c11 = TV.MultiplyAdd(r9[2 * rs], b0, c11);
+            c12 = TV.MultiplyAdd(r12[0], b0, c12);
+            c13 = TV.MultiplyAdd(r12[rs], b0, c13);
+            c14 = TV.MultiplyAdd(r12[2 * rs], b0, c14);
+            c15 = TV.MultiplyAdd(r15[0], b0, c15);
             r0 += ks; r3 += ks; r6 += ks; r9 += ks; r12 += ks; r15 += ks;
             b += bs;
         }
-        Store512(c + 0 * (nint)ldc, c0, add);
-        Store512(c + 1 * (nint)ldc, c1, add);
-        Store512(c + 2 * (nint)ldc, c2, add);
-        Store512(c + 3 * (nint)ldc, c3, add);
-        Store512(c + 4 * (nint)ldc, c4, add);
-        Store512(c + 5 * (nint)ldc, c5, add);
-        Store512(c + 6 * (nint)ldc, c6, add);
-        Store512(c + 7 * (nint)ldc, c7, add);
-        Store512(c + 8 * (nint)ldc, c8, add);
-        Store512(c + 9 * (nint)ldc, c9, add);
-        Store512(c + 10 * (nint)ldc, c10, add);
-        Store512(c + 11 * (nint)ldc, c11, add);
-        Store512(c + 12 * (nint)ldc, c12, add);
-        Store512(c + 13 * (nint)ldc, c13, add);
-        Store512(c + 14 * (nint)ldc, c14, add);
-        Store512(c + 15 * (nint)ldc, c15, add);
+        TV.Store(c + 0 * (nint)ldc, c0, add);
+        TV.Store(c + 1 * (nint)ldc, c1, add);
+        TV.Store(c + 2 * (nint)ldc, c2, add);
+        TV.Store(c + 3 * (nint)ldc, c3, add);
+        TV.Store(c + 4 * (nint)ldc, c4, add);
+        TV.Store(c + 5 * (nint)ldc, c5, add);
+        TV.Store(c + 6 * (nint)ldc, c6, add);
+        TV.Store(c + 7 * (nint)ldc, c7, add);
+        TV.Store(c + 8 * (nint)ldc, c8, add);
+        TV.Store(c + 9 * (nint)ldc, c9, add);
+        TV.Store(c + 10 * (nint)ldc, c10, add);
+        TV.Store(c + 11 * (nint)ldc, c11, add);
+        TV.Store(c + 12 * (nint)ldc, c12, add);
+        TV.Store(c + 13 * (nint)ldc, c13, add);
+        TV.Store(c + 14 * (nint)ldc, c14, add);
+        TV.Store(c + 15 * (nint)ldc, c15, add);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512(float* c, Vector512<float> v, bool add) =>
-        Avx512F.Store(c, add ? Avx512F.Add(v, Avx512F.LoadVector512(c)) : v);
+    private static TVec Start<TV, TVec>(float* bias, int row) where TV : IRowVector<TVec> where TVec : unmanaged =>
+        bias == null ? default : TV.Broadcast(bias[row]);
+
+    /// <summary>
+    /// The row vector operations of <see cref="Kernel16{TV, TVec}"/> on TVec, one tile row's accumulator of W floats
+    /// (the kernel's locals stay plain vectors, which the JIT allocates as it does hand-written ones).
+    /// </summary>
+    internal interface IRowVector<TVec> where TVec : unmanaged
+    {
+        static abstract TVec Load(float* p);
+        static abstract TVec Broadcast(float s);
+        /// <summary>a·b + c, one rounding.</summary>
+        static abstract TVec MultiplyAdd(float a, TVec b, TVec c);
+        /// <summary>Stores v at p, or v + p's W floats when <paramref name="add"/>.</summary>
+        static abstract void Store(float* p, TVec v, bool add);
+    }
+
+    /// <summary>16 floats in a zmm register.</summary>
+    internal readonly struct Zmm : IRowVector<Vector512<float>>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* p) => Avx512F.LoadVector512(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Broadcast(float s) => Vector512.Create(s);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> MultiplyAdd(float a, Vector512<float> b, Vector512<float> c) => Avx512F.FusedMultiplyAdd(Vector512.Create(a), b, c);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(float* p, Vector512<float> v, bool add) => Avx512F.Store(p, add ? Avx512F.Add(v, Avx512F.LoadVector512(p)) : v);
+    }
+
+    /// <summary>8 floats in a ymm register (encoded with EVEX, so all 32 registers are available).</summary>
+    internal readonly struct Ymm : IRowVector<Vector256<float>>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* p) => Avx.LoadVector256(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Broadcast(float s) => Vector256.Create(s);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> MultiplyAdd(float a, Vector256<float> b, Vector256<float> c) => Fma.MultiplyAdd(Vector256.Create(a), b, c);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(float* p, Vector256<float> v, bool add) => Avx.Store(p, add ? Avx.Add(v, Avx.LoadVector256(p)) : v);
+    }
 
     /// Portable micro-kernel (Vector128, any ISA; software fallback where not accelerated).
     /// Same packed layout as <see cref="KernelFma"/>; processes the 6×16 tile as three
