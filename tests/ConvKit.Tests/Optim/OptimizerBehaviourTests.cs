@@ -9,6 +9,38 @@ public class OptimizerBehaviourTests
 {
     private static Tensor Param(params float[] values) => Tensor.FromArray(values, values.Length).RequiresGrad_();
 
+    [Theory]
+    [InlineData(0.0, 0.0)]
+    [InlineData(0.1, 0.01)]
+    public void SgdMomentumStepHasPyTorchsRoundingsOnLargeTensors(double dampening, double weightDecay)
+    {
+        // PyTorch: d = g + wd·p (fused), buf.mul_(m).add_(d, alpha=1 − dampening), p.add_(buf, alpha=−lr): each an own
+        // rounding, the alpha forms fused. The one-pass update must give those bits exactly, across its parallel chunks
+        // and its scalar tail (100,003 elements).
+        int n = 100_003;
+        var rng = new Random(3);
+        float[] p0 = new float[n], g1 = new float[n], g2 = new float[n];
+        for (int i = 0; i < n; i++) { p0[i] = (float)(rng.NextDouble() * 2 - 1); g1[i] = (float)(rng.NextDouble() - 0.5); g2[i] = (float)(rng.NextDouble() - 0.5); }
+        var p = Tensor.FromArray(p0, n).RequiresGrad_();
+        var opt = new SGD([p], 0.05, momentum: 0.9, dampening: dampening, weightDecay: weightDecay);
+        float[] x = (float[])p0.Clone(), buf = new float[n];
+        float m = 0.9f, s = (float)(1 - dampening), lr = -0.05f, wd = (float)weightDecay;
+        foreach (var (g, first) in new[] { (g1, true), (g2, false), (g1, false) })
+        {
+            p.Grad = Tensor.FromArray(g, n);
+            opt.Step();
+            for (int i = 0; i < n; i++)
+            {
+                float d = wd != 0 ? MathF.FusedMultiplyAdd(x[i], wd, g[i]) : g[i];
+                buf[i] = first ? d : MathF.FusedMultiplyAdd(d, s, buf[i] * m);
+                x[i] = MathF.FusedMultiplyAdd(buf[i], lr, x[i]);
+            }
+            var actual = p.ToArray();
+            for (int i = 0; i < n; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(x[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"element {i}: {actual[i]}, expected {x[i]}");
+        }
+    }
+
     [Fact]
     public void ZeroGradSetsGradientsToNullByDefault()
     {
