@@ -203,6 +203,41 @@ public class WinogradFilterCacheTests
     }
 
     [Fact]
+    public void ConcurrentCallersGetTheSameBits()
+    {
+        // Four threads run inference on two weights at once, one of which a fifth keeps rewriting between two values:
+        // every result must be the fresh transform's for the weights the call saw.
+        WinogradFilterCache.Clear();
+        var (x, w, b) = Layer(12);
+        var (_, v, _) = Layer(13);
+        var expectedW = Forced(ConvAlgorithm.Winograd, x, w, b);
+        var vA = v.ToArray();
+        var vB = vA.Select(f => f * 0.5f).ToArray();
+        var expectedA = Forced(ConvAlgorithm.Winograd, x, v, b);
+        var expectedB = Forced(ConvAlgorithm.Winograd, x, Tensor.FromArray(vB, v.Shape.ToArray()), b);
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
+        {
+            for (int i = 0; i < 12; i++)
+            {
+                var y = Auto(x, w, b);
+                if (!y.AsSpan().SequenceEqual(expectedW)) failures.Add($"thread {t} call {i}: weights w");
+            }
+        })).ToList();
+        foreach (var t in threads) t.Start();
+        // The rewritten weight is used by this thread only, so each call's expected result is known.
+        for (int i = 0; i < 12; i++)
+        {
+            var src = i % 2 == 0 ? vA : vB;
+            for (int j = 0; j < src.Length; j++) v.Storage[v.Offset + j] = src[j];
+            var y = Auto(x, v, b);
+            if (!y.AsSpan().SequenceEqual(i % 2 == 0 ? expectedA : expectedB)) failures.Add($"rewritten weight, call {i}");
+        }
+        foreach (var t in threads) t.Join();
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public void OnlyInferenceCallsUseTheCache()
     {
         WinogradFilterCache.Clear();
