@@ -9,7 +9,6 @@ namespace ConvKit.Kernels;
 /// </summary>
 internal static class ConvKernels
 {
-
     /// <summary>
     /// The algorithm for a geometry: the forced one when it applies, else depthwise for depthwise layers, else Winograd
     /// where it wins (F(4×4) when <paramref name="inference"/> holds, F(2×2) otherwise), else im2col + GEMM.

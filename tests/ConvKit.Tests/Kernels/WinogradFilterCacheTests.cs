@@ -131,17 +131,20 @@ public class WinogradFilterCacheTests
     }
 
     [Fact]
-    public void WeightsSharingAStorageAreTellApartByOffset()
+    public void WeightsSharingAStorageAreToldApartByOffset()
     {
         WinogradFilterCache.Clear();
         var (x, _, _) = Layer(4);
         var both = Tensor.Randn([2, 128, 128, 3, 3], new Generator(5));
         Tensor w0 = both.Select(0, 0), w1 = both.Select(0, 1);
+        long hits = WinogradFilterCache.Hits;
         for (int round = 0; round < 2; round++)
         {
             AssertSameBits(Forced(ConvAlgorithm.Winograd, x, w0, null), Auto(x, w0, null), $"first half, round {round}");
             AssertSameBits(Forced(ConvAlgorithm.Winograd, x, w1, null), Auto(x, w1, null), $"second half, round {round}");
         }
+        // Each half keeps its own entry: the second round hits twice (keyed by storage alone, each would evict the other).
+        Assert.Equal(hits + 2, WinogradFilterCache.Hits);
     }
 
     [Fact]

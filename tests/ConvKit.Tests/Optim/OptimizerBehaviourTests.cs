@@ -10,19 +10,21 @@ public class OptimizerBehaviourTests
     private static Tensor Param(params float[] values) => Tensor.FromArray(values, values.Length).RequiresGrad_();
 
     [Theory]
-    [InlineData(0.0, 0.0)]
-    [InlineData(0.1, 0.01)]
-    public void SgdMomentumStepHasPyTorchsRoundingsOnLargeTensors(double dampening, double weightDecay)
+    [InlineData(0.0, 0.0, false)]
+    [InlineData(0.1, 0.01, false)]
+    [InlineData(0.0, 0.01, true)]
+    public void SgdMomentumStepHasPyTorchsRoundingsOnLargeTensors(double dampening, double weightDecay, bool nesterov)
     {
-        // PyTorch: d = g + wd·p (fused), buf.mul_(m).add_(d, alpha=1 − dampening), p.add_(buf, alpha=−lr): each an own
-        // rounding, the alpha forms fused. The one-pass update must give those bits exactly, across its parallel chunks
-        // and its scalar tail (100,003 elements).
+        // PyTorch: d = g + wd·p (fused), buf = d on the first step, then buf.mul_(m).add_(d, alpha=1 − dampening);
+        // u = d.add(buf, alpha=m) with Nesterov, else buf; p.add_(u, alpha=−lr): each an own rounding, the alpha forms
+        // fused. The one-pass update must give those bits exactly, across its parallel chunks and its scalar tail
+        // (100,003 elements).
         int n = 100_003;
         var rng = new Random(3);
         float[] p0 = new float[n], g1 = new float[n], g2 = new float[n];
         for (int i = 0; i < n; i++) { p0[i] = (float)(rng.NextDouble() * 2 - 1); g1[i] = (float)(rng.NextDouble() - 0.5); g2[i] = (float)(rng.NextDouble() - 0.5); }
         var p = Tensor.FromArray(p0, n).RequiresGrad_();
-        var opt = new SGD([p], 0.05, momentum: 0.9, dampening: dampening, weightDecay: weightDecay);
+        var opt = new SGD([p], 0.05, momentum: 0.9, dampening: dampening, weightDecay: weightDecay, nesterov: nesterov);
         float[] x = (float[])p0.Clone(), buf = new float[n];
         float m = 0.9f, s = (float)(1 - dampening), lr = -0.05f, wd = (float)weightDecay;
         foreach (var (g, first) in new[] { (g1, true), (g2, false), (g1, false) })
@@ -33,7 +35,8 @@ public class OptimizerBehaviourTests
             {
                 float d = wd != 0 ? MathF.FusedMultiplyAdd(x[i], wd, g[i]) : g[i];
                 buf[i] = first ? d : MathF.FusedMultiplyAdd(d, s, buf[i] * m);
-                x[i] = MathF.FusedMultiplyAdd(buf[i], lr, x[i]);
+                float u = nesterov ? MathF.FusedMultiplyAdd(buf[i], m, d) : buf[i];
+                x[i] = MathF.FusedMultiplyAdd(u, lr, x[i]);
             }
             var actual = p.ToArray();
             for (int i = 0; i < n; i++)

@@ -489,7 +489,7 @@ internal static unsafe partial class Gemm
         }
     }
 
-    private static int RoundUp(int x, int to) => (x + to - 1) / to * to;
+    internal static int RoundUp(int x, int to) => (x + to - 1) / to * to;
 
     /// Returns a 32-byte aligned buffer of at least <paramref name="floats"/> floats, cached
     /// per thread on the pinned object heap (never moves, so no `fixed` needed).

@@ -182,7 +182,7 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
     {
         long stride = Gemm.PackedAFloats(p.COutPerGroup, p.CInPerGroup, isa);
         var packed = GC.AllocateUninitializedArray<float>((int)TransformedFloats(p, isa));
-        var plan = new Plan { P = p, Cig = p.CInPerGroup, GroupCog = p.COutPerGroup, Cog = p.COutPerGroup, Ldu = RoundUp(p.CInPerGroup, TV.Count) };
+        var plan = new Plan { P = p, Cig = p.CInPerGroup, GroupCog = p.COutPerGroup, Cog = p.COutPerGroup, Ldu = Gemm.RoundUp(p.CInPerGroup, TV.Count) };
         plan.UXi = XiStride((long)plan.Cog * plan.Ldu);
         var u = ArrayPool<float>.Shared.Rent((int)(Xi * plan.UXi));
         try
@@ -207,8 +207,6 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
         }
         return new TransformedFilters(packed, TTile.Alpha, isa, stride);
     }
-
-    private static int RoundUp(int n, int multiple) => (n + multiple - 1) / multiple * multiple;
 
     /// <summary>The geometry of one call and its pinned operands, shared by the phases.</summary>
     private sealed class Plan
@@ -257,7 +255,7 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
     {
         int cig = p.CInPerGroup, cog = p.COutPerGroup, tilesW = TileCount(p.OutW), threads = Parallelism.Threads;
         int tiles = (int)Tiles(p);
-        int ldu = RoundUp(cig, TV.Count);
+        int ldu = Gemm.RoundUp(cig, TV.Count);
         // Output channels run in chunks whose transformed filters U fit the budget: U of a wide layer (16 · 512 · 1024
         // floats for F(2×2) on a 1024 → 512 conv) would otherwise be the largest buffer of a training step. Each chunk
         // transforms the inputs again, which costs little where U is large: such layers have few tiles. Given
@@ -274,7 +272,7 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
             // Rows of V and M have room for one more lane group (a short group at a row end is stored whole) and
             // are a whole number of lane vectors, so the transforms step through them in TV units.
             P = p, Cig = cig, GroupCog = cog, SwappedWeights = swappedWeights, TilesW = tilesW, TilesPerImage = tilesW * TileCount(p.OutH), Tb = tb,
-            Ld = (tb + TV.Count - 1) / TV.Count * TV.Count + TV.Count, Ldu = ldu,
+            Ld = Gemm.RoundUp(tb, TV.Count) + TV.Count, Ldu = ldu,
         };
         (plan.UXi, plan.VXi, plan.MXi) = (XiStride((long)kc * plan.Ldu), XiStride((long)cig * plan.Ld), XiStride((long)kc * plan.Ld));
         var u = filters?.U ?? ArrayPool<float>.Shared.Rent((int)(Xi * plan.UXi));

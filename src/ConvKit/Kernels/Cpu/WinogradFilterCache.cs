@@ -1,6 +1,5 @@
 namespace ConvKit.Kernels.Cpu;
 
-/// <summary>Winograd-transformed filters U of one weight tensor: every group, all output channels in one chunk.</summary>
 /// <summary>
 /// Winograd-transformed filters U of one weight tensor, each ξ matrix packed for <see cref="Gemm.Isa"/>'s micro-kernel
 /// (<see cref="Gemm.PackWholeA"/>), the matrices of group g at (g · α² + ξ) · <see cref="XiStride"/>.

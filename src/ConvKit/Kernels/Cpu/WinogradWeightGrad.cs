@@ -43,7 +43,7 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
                                           long uBudget) where TV : unmanaged, ILanes<TV>
     {
         int cig = p.CInPerGroup, cog = p.COutPerGroup, tilesW = TileCount(p.OutW), tiles = (int)Tiles(p);
-        int ldu = (cig + TV.Count - 1) / TV.Count * TV.Count;
+        int ldu = Gemm.RoundUp(cig, TV.Count);
         // Output channels in chunks whose accumulated products M fit the transformed-filter budget, and blocks whose V and
         // Ŷ fit four times the forward's: a 1024 → 512 layer's M alone is 8 M floats, which the pool would keep.
         int kc = ChannelChunk(cog, ldu, uBudget);
@@ -53,7 +53,7 @@ internal static unsafe partial class WinogradConv<TTile> where TTile : IWinograd
         var plan = new Plan
         {
             P = p, Cig = cig, GroupCog = cog, TilesW = tilesW, TilesPerImage = tilesW * TileCount(p.OutH), Tb = tb,
-            Ld = (tb + TV.Count - 1) / TV.Count * TV.Count + TV.Count, Ldu = ldu,
+            Ld = Gemm.RoundUp(tb, TV.Count) + TV.Count, Ldu = ldu,
         };
         // U holds the accumulated products M [α², chunk, Ldu] here; M the transformed gradients Ŷ.
         (plan.UXi, plan.VXi, plan.MXi) = (XiStride((long)kc * plan.Ldu), XiStride((long)cig * plan.Ld), XiStride((long)kc * plan.Ld));
