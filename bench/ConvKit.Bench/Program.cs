@@ -26,7 +26,7 @@ for (int round = 0; round < rounds; round++)
 {
     double peak = FmaPeak.Measure(threads);
     peaks.Add(peak);
-    Console.WriteLine($"ConvKit.Bench  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  threads {threads}  FMA peak {peak:F1} GFLOP/s"
+    Console.WriteLine($"ConvKit.Bench  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  threads {threads}  FMA peak {peak:F1} GFLOP/s ({(FmaPeak.Wide ? 512 : 256)}-bit)"
                       + (rounds > 1 ? $"  round {round + 1} of {rounds}" : ""));
     oursByRound.Add(TimeOurs());
     torchByRound.Add(peer ? PeerBench.Run(threads) : new Dictionary<string, double>());

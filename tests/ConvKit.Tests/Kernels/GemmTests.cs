@@ -198,6 +198,46 @@ public class GemmTests
     }
 
     [Avx512Fact]
+    public unsafe void WideTileAgreesBitwiseWithSquareTile()
+    {
+        // The 8×32 tile (two B slivers, half an A sliver) runs the same FMA chain per output as the 16×16 one, so the
+        // AVX-512 path must give the same bits with it on or off: packed and in-place A and B, ragged row slivers beside
+        // full column pairs, odd sliver counts, several K slices, accumulation, two threads, and the fused bias, scale,
+        // shift and ReLU epilogue.
+        var rnd = new Random(78);
+        foreach (var (m, n, k, acc, threads, epilogue) in new[]
+        {
+            (150, 300, 513, false, 1, false),  // packed A and B, m crosses MC, three K slices, 18 full slivers + 12 columns
+            (61, 49, 700, true, 1, false),     // A in place (n <= 256): one pair, one sliver, one column; ragged 16-row sliver
+            (64, 96, 300, false, 1, true),     // B in place (m <= 64): three pairs (the epilogue maps each 16×32 tile)
+            (40, 80, 257, true, 2, false),     // B in place, ragged rows under the pairs, two threads
+            (33, 1100, 70, false, 2, true),    // crosses the NC panel, one K slice
+            (200, 64, 129, false, 2, true),    // exactly two pairs per stripe of m
+        })
+        {
+            float[] a = RandomArray(rnd, m * k), b = RandomArray(rnd, k * n), c0 = RandomArray(rnd, m * n);
+            float[] bias = RandomArray(rnd, m), scale = RandomArray(rnd, m), shift = RandomArray(rnd, m);
+            float[] wide = (float[])c0.Clone(), square = (float[])c0.Clone();
+            bool saved = Gemm.WideTile;
+            try
+            {
+                foreach (var (on, c) in new[] { (true, wide), (false, square) })
+                {
+                    Gemm.WideTile = on;
+                    fixed (float* pa = a, pb = b, pc = c, pbias = bias, pscale = scale, pshift = shift)
+                    {
+                        var map = epilogue ? new GemmEpilogue(pbias, pscale, pshift, relu: true) : default;
+                        Gemm.Sgemm(false, m, n, k, pa, k, new DenseB(pb, n, false), pc, n, acc, threads, map);
+                    }
+                }
+            }
+            finally { Gemm.WideTile = saved; }
+            Assert.Equal(square, wide);
+            Assert.NotEqual(c0, wide);
+        }
+    }
+
+    [Avx512Fact]
     public void Avx512AndAvx2KernelsAgreeBitwise()
     {
         // Both kernels compute every output as the same FMA chain over k (from zero or the bias, then + C), so the
