@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.Intrinsics.X86;
 using System.Text.RegularExpressions;
 
 namespace ConvKit.Bench;
@@ -14,10 +15,18 @@ internal static partial class PeerBench
     {
         var result = RunScript(Path.Combine("shared", "peer", "peer_bench.py"), threads);
         foreach (var (name, ms) in RunScript(Path.Combine("tools", "bench", "peer_sgemm.py"), threads)) result[name] = ms;
+        // OpenBLAS 0.3.21 (Debian 12) predates Zen 5 and runs its Haswell (AVX2) kernels there, half the machine's
+        // FMA rate; its AVX-512 kernels, chosen by name, are the fair second row wherever the CPU has AVX-512.
+        if (Avx512F.IsSupported)
+            foreach (var (name, ms) in RunScript(Path.Combine("tools", "bench", "peer_sgemm.py"), threads, ("OPENBLAS_CORETYPE", "SkylakeX")))
+                result[name + SkylakeXSuffix] = ms;
         return result;
     }
 
-    private static Dictionary<string, double> RunScript(string relative, int threads)
+    /// <summary>Appended to the sgemm rows timed against OpenBLAS's SkylakeX (AVX-512) kernels; ConvKit's side is the row without it.</summary>
+    public const string SkylakeXSuffix = " vs OpenBLAS SkylakeX";
+
+    private static Dictionary<string, double> RunScript(string relative, int threads, (string Name, string Value)? env = null)
     {
         var result = new Dictionary<string, double>();
         var script = FindScript(relative);
@@ -34,6 +43,7 @@ internal static partial class PeerBench
         // PyTorch's convolutions use oneDNN with torch.set_num_threads; OpenBLAS serves its matrix products and numpy's,
         // so the peer_bench run keeps it at one thread (as the issue states) and the sgemm run gives it the bench's count.
         psi.Environment["OPENBLAS_NUM_THREADS"] = relative.EndsWith("peer_sgemm.py") ? threads.ToString(CultureInfo.InvariantCulture) : "1";
+        if (env is { } e) psi.Environment[e.Name] = e.Value;
         using var p = Process.Start(psi)!;
         string output = p.StandardOutput.ReadToEnd();
         string errors = p.StandardError.ReadToEnd();

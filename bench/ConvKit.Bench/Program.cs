@@ -72,12 +72,15 @@ if (rounds > 1) Console.WriteLine($"Medians over {rounds} rounds (FMA peak {medi
 Console.WriteLine($"| {"workload",-44} | {"ConvKit ms",10} | {"peer ms",10} | {"peer/ConvKit",15} | {"GFLOP/s",8} | {"% peak",6} |" + (rounds > 1 ? " ratio per round |" : ""));
 Console.WriteLine($"|{new string('-', 46)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 17)}|{new string('-', 10)}|{new string('-', 8)}|" + (rounds > 1 ? "-----------------|" : ""));
 var names = oursByRound.SelectMany(o => o.Keys).Union(only is null ? torchByRound.SelectMany(t => t.Keys) : []).Distinct();
+if (only is not null) names = names.Union(torchByRound.SelectMany(t => t.Keys).Where(n => n.EndsWith(PeerBench.SkylakeXSuffix) && names.Contains(n[..^PeerBench.SkylakeXSuffix.Length]))).ToArray();
 foreach (var name in names)
 {
-    var ours = oursByRound.Where(o => o.ContainsKey(name)).Select(o => o[name]).ToArray();
+    // The rows against OpenBLAS's SkylakeX kernels compare ConvKit's time of the plain sgemm row.
+    string own = name.EndsWith(PeerBench.SkylakeXSuffix) ? name[..^PeerBench.SkylakeXSuffix.Length] : name;
+    var ours = oursByRound.Where(o => o.ContainsKey(own)).Select(o => o[own]).ToArray();
     var torch = torchByRound.Where(t => t.ContainsKey(name)).Select(t => t[name]).ToArray();
-    var ratios = Enumerable.Range(0, rounds).Where(i => oursByRound[i].ContainsKey(name) && torchByRound[i].ContainsKey(name))
-                           .Select(i => torchByRound[i][name] / oursByRound[i][name].Ms).ToArray();
+    var ratios = Enumerable.Range(0, rounds).Where(i => oursByRound[i].ContainsKey(own) && torchByRound[i].ContainsKey(name))
+                           .Select(i => torchByRound[i][name] / oursByRound[i][own].Ms).ToArray();
     double ms = Median(ours.Select(o => o.Ms)), flops = ours.Length > 0 ? ours[0].Flops : 0;
     double gflops = flops > 0 ? flops / (ms * 1e6) : double.NaN;
     Console.WriteLine($"| {name,-44} | {Fmt(ms),10} | {Fmt(Median(torch)),10} | {(ratios.Length > 0 ? Fmt(Median(ratios)) + "x" : "n/a"),15} | " +
