@@ -32,9 +32,12 @@
 //   16 rows read in place). Zen 4 executes a 512-bit FMA as two 256-bit halves, so the peak
 //   is the same; what the larger tile buys is half the loads per multiply-add, which the 6×16
 //   kernel needed when both cores streamed from their caches (sgemm n = 512 / 1024 / 2048 on
-//   2 threads 1.19 / 1.21 / 1.16× faster in a paired in-process A/B). The B panel layout is
-//   the same for both, and every output
-//   is the same FMA chain over k, so the two kernels agree bit for bit (tested).
+//   2 threads 1.19 / 1.21 / 1.16× faster in a paired in-process A/B). Where two full B slivers sit side by side
+//   the AVX-512 path runs 8×32 tiles instead (Kernel8x32: half an A sliver against both, two B loads and 8
+//   broadcasts per 16 FMAs), which a core with two full-width 512-bit FMA pipes needs (Zen 5): there the 16×16
+//   tile's 17 loads per 16 FMAs held it at 75-88 % of the FMA peak on cached data, the 8×32 tile at 91-94 %.
+//   The B panel layout is the same for all, and every output
+//   is the same FMA chain over k, so the kernels agree bit for bit (tested).
 //   Without AVX2/FMA (or with ForceScalar) the same driver and the same packed panels are
 //   used with a portable Vector128 micro-kernel and scalar packing.
 //
@@ -476,7 +479,8 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>The tile of rows ir.. and the sliver of columns jr.. of <see cref="MacroKernel"/>'s block, on the ISA's square-ish kernel.</summary>
-    // Inlined: as a call per tile (18 arguments) the AVX2 path ran 5-15 % slower than with the body in MacroKernel's loop.
+    // Inlined: as a call per tile (18 arguments) the AVX2 path looked 5-15 % slower than with the body in MacroKernel's loop
+    // (noisy cross-process runs, DOTNET_EnableAVX512=0); inlined, the two measured alike.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tile(int ir, int jr, int mc, int nc, int kc, float* a, int lda, float* b, int ldb, float* packB,
                              float* c, int ldc, bool add, GemmIsa isa, float* bias, GemmEpilogue map, ref TileBuffers t)
