@@ -337,6 +337,14 @@ internal static unsafe partial class Gemm
         float* packA = PackBuffer(ref t_packA, mcMax * kcMax, MC * KC);
         float* packB = PackBuffer(ref t_packB, ncMax * kcMax, NC * KC);
         bool bInPlace = ReadsBInPlace(m, b, out float* bm, out int ldbm);
+        // Rows at offsets are read in place by the wide tile only; other ISAs pack them like any panel.
+        bool bRows = !bInPlace && packedA == null && isa == GemmIsa.Avx512 && WideTile && b.RowsInPlace(out bm);
+        int* rowOff = null;
+        if (bRows)
+        {
+            int* table = stackalloc int[KC + 1];
+            rowOff = table;
+        }
 
         for (int jc = 0; jc < n; jc += NC)
         {
@@ -347,8 +355,13 @@ internal static unsafe partial class Gemm
                 // The first K slice overwrites C unless accumulating; later slices add.
                 bool add = accumulate || pc > 0;
 
-                if (!bInPlace) b.Pack(pc, kc, j0 + jc, nc, packB, fma);
-                float* bBlock = bInPlace ? bm + (long)pc * ldbm + j0 + jc : packB;
+                if (bRows)
+                {
+                    b.RowOffsets(pc, kc, rowOff);
+                    rowOff[kc] = rowOff[kc - 1];
+                }
+                else if (!bInPlace) b.Pack(pc, kc, j0 + jc, nc, packB, fma);
+                float* bBlock = bInPlace ? bm + (long)pc * ldbm + j0 + jc : bRows ? bm + j0 + jc : packB;
 
                 for (int ic = 0; ic < m; ic += MC)
                 {
@@ -358,7 +371,7 @@ internal static unsafe partial class Gemm
                     if (!direct && packedA == null) PackA(transA, aSrc, lda, mc, kc, packA, rowsPerSliver, fma);
                     var rows = epilogue.Rows(ic);
                     MacroKernel(mc, nc, kc, aBlock, direct ? lda : 0, bBlock, bInPlace ? ldbm : 0, packB, c + (long)ic * ldc + jc, ldc, add, isa,
-                                pc == 0 ? rows.Bias : null, pc + kc == k && rows.HasMap ? rows : default, wideTile: packedA == null);
+                                pc == 0 ? rows.Bias : null, pc + kc == k && rows.HasMap ? rows : default, wideTile: packedA == null, bRows: rowOff);
                 }
             }
         }
@@ -425,7 +438,7 @@ internal static unsafe partial class Gemm
     /// </summary>
     [SkipLocalsInit]
     private static void MacroKernel(int mc, int nc, int kc, float* a, int lda, float* b, int ldb, float* packB,
-                                    float* c, int ldc, bool add, GemmIsa isa, float* bias, GemmEpilogue map, bool wideTile)
+                                    float* c, int ldc, bool add, GemmIsa isa, float* bias, GemmEpilogue map, bool wideTile, int* bRows = null)
     {
         int height = PackedRows(isa);
         Unsafe.SkipInit(out TileBuffers t);
@@ -441,15 +454,16 @@ internal static unsafe partial class Gemm
             if (wide && jr + 2 * NR <= nc)
             {
                 // Two full slivers: 8×32 tiles on each full A sliver, the 16×16 tile on a ragged last one.
-                float* b0 = ldb != 0 ? b + jr : b + (long)jr * kc;
-                float* b1 = ldb != 0 ? b0 + NR : b0 + NR * kc;
+                // In place (B's row stride, or per-k row offsets from B's base) or two packed slivers.
+                float* b0 = ldb != 0 || bRows != null ? b + jr : b + (long)jr * kc;
+                float* b1 = ldb != 0 || bRows != null ? b0 + NR : b0 + NR * kc;
                 nint bs = ldb != 0 ? ldb : NR;
                 for (int ir = 0; ir < mc; ir += height)
                 {
                     if (mc - ir < height)
                     {
-                        Tile(ir, jr, mc, nc, kc, a, lda, b, ldb, packB, c, ldc, add, isa, bias, map, ref t);
-                        Tile(ir, jr + NR, mc, nc, kc, a, lda, b, ldb, packB, c, ldc, add, isa, bias, map, ref t);
+                        Tile(ir, jr, mc, nc, kc, a, lda, b, ldb, bRows, packB, c, ldc, add, isa, bias, map, ref t, repack: true);
+                        Tile(ir, jr + NR, mc, nc, kc, a, lda, b, ldb, bRows, packB, c, ldc, add, isa, bias, map, ref t, repack: true);
                         continue;
                     }
                     float* ap = a + (long)ir * kc;
@@ -457,15 +471,24 @@ internal static unsafe partial class Gemm
                     if (lda != 0) { ap = a + (long)ir * lda; rs = lda; ks = 1; }
                     float* cp = c + (long)ir * ldc + jr;
                     float* bi = bias == null ? null : bias + ir;
-                    Kernel8x32(kc, ap, rs, ks, b0, b1, bs, cp, ldc, add, bi);
-                    Kernel8x32(kc, ap + 8 * rs, rs, ks, b0, b1, bs, cp + 8 * (long)ldc, ldc, add, bi == null ? null : bi + 8);
+                    float* bi8 = bi == null ? null : bi + 8;
+                    if (bRows != null)
+                    {
+                        Kernel8x32<OffsetRows>(kc, ap, rs, ks, b0, b1, 0, bRows, cp, ldc, add, bi);
+                        Kernel8x32<OffsetRows>(kc, ap + 8 * rs, rs, ks, b0, b1, 0, bRows, cp + 8 * (long)ldc, ldc, add, bi8);
+                    }
+                    else
+                    {
+                        Kernel8x32<StridedRows>(kc, ap, rs, ks, b0, b1, bs, null, cp, ldc, add, bi);
+                        Kernel8x32<StridedRows>(kc, ap + 8 * rs, rs, ks, b0, b1, bs, null, cp + 8 * (long)ldc, ldc, add, bi8);
+                    }
                     if (map.HasMap) map.Rows(ir).Map(cp, ldc, height, 2 * NR);
                 }
                 jr += NR;
                 continue;
             }
             for (int ir = 0; ir < mc; ir += height)
-                Tile(ir, jr, mc, nc, kc, a, lda, b, ldb, packB, c, ldc, add, isa, bias, map, ref t);
+                Tile(ir, jr, mc, nc, kc, a, lda, b, ldb, bRows, packB, c, ldc, add, isa, bias, map, ref t);
         }
     }
 
@@ -482,14 +505,20 @@ internal static unsafe partial class Gemm
     // Inlined: as a call per tile (18 arguments) the AVX2 path looked 5-15 % slower than with the body in MacroKernel's loop
     // (noisy cross-process runs, DOTNET_EnableAVX512=0); inlined, the two measured alike.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile(int ir, int jr, int mc, int nc, int kc, float* a, int lda, float* b, int ldb, float* packB,
-                             float* c, int ldc, bool add, GemmIsa isa, float* bias, GemmEpilogue map, ref TileBuffers t)
+    private static void Tile(int ir, int jr, int mc, int nc, int kc, float* a, int lda, float* b, int ldb, int* bRows, float* packB,
+                             float* c, int ldc, bool add, GemmIsa isa, float* bias, GemmEpilogue map, ref TileBuffers t, bool repack = false)
     {
         int height = PackedRows(isa);
         int nr = Math.Min(NR, nc - jr);
         float* bp = b + (long)jr * kc;
         nint bs = NR;
-        if (ldb != 0 && nr == NR)
+        if (bRows != null)
+        {
+            // Rows at offsets outside a pair: this sliver is packed, once for its column unless a pair's ragged rows share packB.
+            if (ir == 0 || repack) PackRows(b + jr, bRows, kc, nr, packB);
+            bp = packB;
+        }
+        else if (ldb != 0 && nr == NR)
         {
             bp = b + jr;
             bs = ldb;

@@ -152,7 +152,8 @@ internal static unsafe partial class Gemm
     /// (Zen 5) needs: on cached slivers 16×16 ran at 75-88 % of its FMA peak and 8×32 at 91-94 %. Each output is the
     /// same FMA chain over k as in the other kernels, so all agree bit for bit.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32(int kc, float* a, nint rs, nint ks, float* b0, float* b1, nint bs, float* c, int ldc, bool add, float* bias)
+    private static void Kernel8x32<TR>(int kc, float* a, nint rs, nint ks, float* b0, float* b1, nint bs, int* rows, float* c, int ldc, bool add,
+                                       float* bias) where TR : IBRows
     {
         Vector512<float> c00 = Start<Zmm, Vector512<float>>(bias, 0), c10 = Start<Zmm, Vector512<float>>(bias, 1);
         Vector512<float> c20 = Start<Zmm, Vector512<float>>(bias, 2), c30 = Start<Zmm, Vector512<float>>(bias, 3);
@@ -166,9 +167,10 @@ internal static unsafe partial class Gemm
         }
         float* r0 = a, r3 = r0 + 3 * rs, r6 = r3 + 3 * rs;
         nint d = (nint)(b1 - b0);
+        float* bp = TR.First(b0, rows);
         for (int p = 0; p < kc; p++)
         {
-            Vector512<float> x0 = Avx512F.LoadVector512(b0), x1 = Avx512F.LoadVector512(b0 + d), t;
+            Vector512<float> x0 = Avx512F.LoadVector512(bp), x1 = Avx512F.LoadVector512(bp + d), t;
             t = Vector512.Create(r0[0]); c00 = Avx512F.FusedMultiplyAdd(t, x0, c00); c01 = Avx512F.FusedMultiplyAdd(t, x1, c01);
             t = Vector512.Create(r0[rs]); c10 = Avx512F.FusedMultiplyAdd(t, x0, c10); c11 = Avx512F.FusedMultiplyAdd(t, x1, c11);
             t = Vector512.Create(r0[2 * rs]); c20 = Avx512F.FusedMultiplyAdd(t, x0, c20); c21 = Avx512F.FusedMultiplyAdd(t, x1, c21);
@@ -178,7 +180,7 @@ internal static unsafe partial class Gemm
             t = Vector512.Create(r6[0]); c60 = Avx512F.FusedMultiplyAdd(t, x0, c60); c61 = Avx512F.FusedMultiplyAdd(t, x1, c61);
             t = Vector512.Create(r6[rs]); c70 = Avx512F.FusedMultiplyAdd(t, x0, c70); c71 = Avx512F.FusedMultiplyAdd(t, x1, c71);
             r0 += ks; r3 += ks; r6 += ks;
-            b0 += bs;
+            bp = TR.Next(bp, b0, bs, rows, p + 1);
         }
         nint l = ldc;
         Zmm.Store(c, c00, add); Zmm.Store(c + 16, c01, add);
@@ -189,6 +191,27 @@ internal static unsafe partial class Gemm
         Zmm.Store(c + 5 * l, c50, add); Zmm.Store(c + 5 * l + 16, c51, add);
         Zmm.Store(c + 6 * l, c60, add); Zmm.Store(c + 6 * l + 16, c61, add);
         Zmm.Store(c + 7 * l, c70, add); Zmm.Store(c + 7 * l + 16, c71, add);
+    }
+
+    /// <summary>How <see cref="Kernel8x32{TR}"/> steps from one k row of its B slivers to the next.</summary>
+    internal interface IBRows
+    {
+        static abstract float* First(float* b, int* rows);
+        static abstract float* Next(float* row, float* b, nint bs, int* rows, int p);
+    }
+
+    /// <summary>Rows bs floats apart: packed slivers (NR) or a row-major B read in place (its row stride).</summary>
+    internal readonly struct StridedRows : IBRows
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float* First(float* b, int* rows) => b;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float* Next(float* row, float* b, nint bs, int* rows, int p) => row + bs;
+    }
+
+    /// <summary>Row p at b + rows[p] (<see cref="IPanelB.RowsInPlace"/>); rows has kc + 1 entries, the last a valid copy.</summary>
+    internal readonly struct OffsetRows : IBRows
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float* First(float* b, int* rows) => b + rows[0];
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float* Next(float* row, float* b, nint bs, int* rows, int p) => b + rows[p];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -185,4 +185,20 @@ internal static unsafe partial class Gemm
         Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
         Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
+
+    /// <summary>One kc×NR sliver of nr columns from rows at b + rows[q] (<see cref="IPanelB.RowsInPlace"/>), zero-padded.</summary>
+    internal static void PackRows(float* b, int* rows, int kc, int nr, float* dst)
+    {
+        for (int q = 0; q < kc; q++, dst += NR)
+        {
+            float* src = b + rows[q];
+            if (nr == NR)
+            {
+                Vector256.Store(Vector256.Load(src), dst);
+                Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                continue;
+            }
+            for (int j = 0; j < NR; j++) dst[j] = j < nr ? src[j] : 0f;
+        }
+    }
 }

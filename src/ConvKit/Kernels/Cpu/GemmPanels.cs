@@ -17,6 +17,16 @@ internal unsafe interface IPanelB
 
     /// <summary>True, with its first element and row stride, when B is a plain row-major matrix the micro-kernel can read in place.</summary>
     bool RowMajor(out float* b, out int ldb);
+
+    /// <summary>
+    /// True, with its base, when every row of B is contiguous but the rows lie at arbitrary offsets (B[k, j] =
+    /// b[<see cref="RowOffsets"/>(k) + j]): the AVX-512 path then reads whole 32-column pairs in place through a per-k
+    /// offset table instead of packing them.
+    /// </summary>
+    bool RowsInPlace(out float* b);
+
+    /// <summary>dst[q] = the offset of row k0 + q (q &lt; kc) where <see cref="RowsInPlace"/> holds.</summary>
+    void RowOffsets(int k0, int kc, int* dst);
 }
 
 /// <summary>A dense row-major B [k, n] with row stride ldb, or Bᵀ stored [n, k] when <see cref="Trans"/>.</summary>
@@ -33,4 +43,9 @@ internal readonly unsafe struct DenseB(float* b, int ldb, bool trans) : IPanelB
         ld = trans ? 0 : ldb;
         return !trans;
     }
+
+    /// <summary>A row-major B is read in place by its stride (<see cref="RowMajor"/>) instead.</summary>
+    public bool RowsInPlace(out float* b0) { b0 = null; return false; }
+
+    public void RowOffsets(int k0, int kc, int* dst) => throw new NotSupportedException();
 }

@@ -18,7 +18,7 @@ namespace ConvKit.Kernels.Cpu;
 /// GEMM + col2im otherwise, whose fold is a scatter where the kernel tiles x and a single write where a 1×1 kernel
 /// strides over it.
 /// </summary>
-internal static unsafe class Im2ColGemmConv
+internal static unsafe partial class Im2ColGemmConv
 {
     /// <summary>Largest col workspace, in floats (4 MiB): wide enough for efficient GEMMs, small enough to stay in cache between im2col and GEMM.</summary>
     private const long ColBudget = 1L << 20;
@@ -82,7 +82,7 @@ internal static unsafe class Im2ColGemmConv
         fixed (float* sc = map.Scale, sh = map.Shift)
         {
             var epilogue = new GemmEpilogue(null, sc, sh, map.Relu);
-            if (PerImage(p)) ImplicitForward(x, w, bias, y, p, epilogue);
+            if (PerImage(p) || UsesGrid(p)) ImplicitForward(x, w, bias, y, p, epilogue);
             else BatchedForward(x, w, bias, y, p, epilogue);
         }
     }
@@ -109,12 +109,15 @@ internal static unsafe class Im2ColGemmConv
         }
     }
 
-    /// <summary>y = W_g · col(x_i) per image and group, col packed from the image (<see cref="Im2ColPanel"/>; a 1×1 stride-1 unpadded conv reads x as B directly).</summary>
+    /// <summary>
+    /// y = W_g · col(x_i) per image and group, col packed from the image (<see cref="Im2ColPanel"/>; a 1×1 stride-1 unpadded
+    /// conv reads x as B directly; layers <see cref="UsesGrid"/> takes run on the padded grid).
+    /// </summary>
     private static void ImplicitForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p,
                                         GemmEpilogue map)
     {
         int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup, plane = p.OutPlane;
-        bool pointwise = IsPointwise(p);
+        bool pointwise = IsPointwise(p), grid = UsesGrid(p);
         fixed (float* px = x, pw = w, py = y, pb = bias)
         {
             nint xs = (nint)px, ws = (nint)pw, ys = (nint)py, bs = bias.IsEmpty ? 0 : (nint)pb;
@@ -127,6 +130,7 @@ internal static unsafe class Im2ColGemmConv
                     float* wg = (float*)ws + (long)g * cog * rows;
                     var ep = WithBias(map, bs, g * cog);
                     if (pointwise) Gemm.Sgemm(false, cog, plane, rows, wg, rows, new DenseB(xg, plane, false), yg, plane, false, threads, ep);
+                    else if (grid) GridGemm(wg, xg, yg, p, threads, ep);
                     else ConvGemm(wg, xg, p.CIn * p.InPlane, 1, yg, plane, p, threads, ep);
                 }
             }
@@ -361,7 +365,7 @@ internal static unsafe class Im2ColGemmConv
     private static void ImplicitWeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p)
     {
         int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup, plane = p.OutPlane;
-        bool pointwise = IsPointwise(p);
+        bool pointwise = IsPointwise(p), grid = UsesGrid(p);
         fixed (float* px = x, pdy = dy, pdw = dw)
             for (int i = 0; i < p.N; i++)
             for (int g = 0; g < p.Groups; g++)

@@ -24,6 +24,10 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
     /// <summary>Exists only as the images: always packed.</summary>
     public bool RowMajor(out float* b, out int ldb) { b = null; ldb = 0; return false; }
 
+    public bool RowsInPlace(out float* b) { b = null; return false; }
+
+    public void RowOffsets(int k0, int kc, int* dst) => throw new NotSupportedException();
+
     [SkipLocalsInit]
     public void Pack(int k0, int kc, int j0, int nc, float* dst, bool simd)
     {
@@ -170,6 +174,10 @@ internal readonly unsafe struct Im2ColTransposedPanel(float* x, Conv2dParams p, 
 
     /// <summary>Exists only as the images: always packed.</summary>
     public bool RowMajor(out float* b, out int ldb) { b = null; ldb = 0; return false; }
+
+    public bool RowsInPlace(out float* b) { b = null; return false; }
+
+    public void RowOffsets(int k0, int kc, int* dst) => throw new NotSupportedException();
 
     [SkipLocalsInit]
     public void Pack(int k0, int kc, int j0, int nc, float* dst, bool simd)

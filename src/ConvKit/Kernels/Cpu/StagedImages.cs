@@ -205,6 +205,10 @@ internal readonly unsafe struct StagedIm2ColPanel(StagedImages s) : IPanelB
     /// <summary>Exists only as the images: always packed.</summary>
     public bool RowMajor(out float* b, out int ldb) { b = null; ldb = 0; return false; }
 
+    public bool RowsInPlace(out float* b) { b = null; return false; }
+
+    public void RowOffsets(int k0, int kc, int* dst) => throw new NotSupportedException();
+
     [SkipLocalsInit]
     public void Pack(int k0, int kc, int j0, int nc, float* dst, bool simd)
     {
@@ -266,6 +270,10 @@ internal readonly unsafe struct StagedIm2ColTransposedPanel(StagedImages s) : IP
 {
     /// <summary>Exists only as the images: always packed.</summary>
     public bool RowMajor(out float* b, out int ldb) { b = null; ldb = 0; return false; }
+
+    public bool RowsInPlace(out float* b) { b = null; return false; }
+
+    public void RowOffsets(int k0, int kc, int* dst) => throw new NotSupportedException();
 
     [SkipLocalsInit]
     public void Pack(int k0, int kc, int j0, int nc, float* dst, bool simd)
