@@ -111,7 +111,6 @@ internal static unsafe partial class Gemm
     //       faster at NC = 1024, N8 C64 56×56 1.03×, sgemm n = 512…2048 and the other convs
     //       unchanged (paired in-process A/B, 2 threads; NC = 512 lost 3 % on sgemm n = 2048).
     internal const int KC = 256;
-
     internal const int MC = 144;
     internal const int NC = 1024;
 
@@ -422,8 +421,8 @@ internal static unsafe partial class Gemm
     /// <summary>
     /// Whether the AVX-512 path runs two adjacent full B slivers at once as 8×32 tiles (<see cref="Kernel8x32"/>) on
     /// full 16-row A slivers; edges keep the 16×16 tile. Paired A/B against the 16×16 tile alone on Zen 5 (two full-width
-    /// FMA pipes), 2 threads: sgemm n = 512 / 1024 / 2048 1.21 / 1.21 / 1.10, the stem 1.18-1.28, the 1×1 layer 1.12-1.19,
-    /// the 3×3/s2 layer 1.16, N1 C512 7×7 1.10-1.14, the other 3×3 layers 1.02-1.11. Not on an A packed whole (the
+    /// FMA pipes), 2 threads: sgemm n = 512 / 1024 / 2048 1.18-1.33 / 1.12-1.24 / 1.10-1.25, the stem 1.18-1.28, the 1×1
+    /// layer 1.10-1.19, the 3×3/s2 layer 1.11-1.17, N1 C512 7×7 1.09-1.14, the other 3×3 layers 1.00-1.11. Not on an A packed whole (the
     /// filter cache's): those GEMMs stream A from memory once, and the wide tile's two 16 KiB B slivers beside the
     /// streaming A sliver overflowed L1 (m 512 · k 512 · 32 columns, A from DRAM: 86.7 against 95.5 GFLOP/s).
     /// Settable for paired measurements and the tests that compare the two (they agree bit for bit); the library never
@@ -434,7 +433,9 @@ internal static unsafe partial class Gemm
     /// <summary>
     /// One mc×kc block of A against the kc×nc block of B; a is the packed A block (lda 0) or the block's first element of
     /// a row-major A with row stride lda, read in place; b is the packed B panel (ldb 0) or the block's first element of
-    /// a row-major B with row stride ldb, read in place (a ragged last sliver is then packed into packB).
+    /// a row-major B with row stride ldb, read in place (a ragged last sliver is then packed into packB), or with
+    /// <paramref name="bRows"/> the block's column 0 of a B whose row p starts at b + bRows[p] (<see cref="IPanelB.RowsInPlace"/>:
+    /// pairs of slivers read in place, the others packed into packB).
     /// </summary>
     [SkipLocalsInit]
     private static void MacroKernel(int mc, int nc, int kc, float* a, int lda, float* b, int ldb, float* packB,
