@@ -165,12 +165,21 @@ internal static unsafe partial class Gemm
     /// C[m,n] = A·B (+ C) with A [m, k] packed once by <see cref="PackWholeA"/> for <paramref name="isa"/>, whose
     /// micro-kernel then runs whatever <see cref="Isa"/> says now (the layout is that kernel's).
     /// </summary>
+    /// <summary>
+    /// C[m,n] = A·B (+ C) with A the flipped view of a convolution's weights (<see cref="FlippedWeights"/>), packed from
+    /// them as the GEMM goes instead of from a flipped copy.
+    /// </summary>
+    internal static void Sgemm<TB>(FlippedWeights a, int m, int n, int k, TB b, float* c, int ldc, bool accumulate, int maxThreads,
+                                   GemmEpilogue epilogue = default) where TB : struct, IPanelB =>
+        Sgemm(false, m, n, k, null, 0, b, c, ldc, accumulate, maxThreads, epilogue, null, flip: a);
+
     internal static void Sgemm<TB>(float* packedA, GemmIsa isa, int m, int n, int k, TB b, float* c, int ldc, bool accumulate, int maxThreads,
                                    GemmEpilogue epilogue = default) where TB : struct, IPanelB =>
         Sgemm(false, m, n, k, null, 0, b, c, ldc, accumulate, maxThreads, epilogue, packedA, isa);
 
     private static void Sgemm<TB>(bool transA, int m, int n, int k, float* a, int lda, TB b,
-                                  float* c, int ldc, bool accumulate, int maxThreads, GemmEpilogue epilogue, float* packedA, GemmIsa? packedIsa = null)
+                                  float* c, int ldc, bool accumulate, int maxThreads, GemmEpilogue epilogue, float* packedA, GemmIsa? packedIsa = null,
+                                  FlippedWeights flip = default)
         where TB : struct, IPanelB
     {
         if (m <= 0 || n <= 0) return;
@@ -205,13 +214,13 @@ internal static unsafe partial class Gemm
 
         if (threads <= 1)
         {
-            Blocked(transA, m, n, k, a, lda, b, 0, c, ldc, accumulate, isa, epilogue, packedA);
+            Blocked(transA, m, n, k, a, lda, b, 0, c, ldc, accumulate, isa, epilogue, packedA, flip);
             return;
         }
 
         var job = new StripeJob<TB>
         {
-            TransA = transA, M = m, N = n, K = k, A = (nint)a, Lda = lda, B = b, C = (nint)c, Ldc = ldc, Epilogue = epilogue, PackedA = (nint)packedA,
+            TransA = transA, M = m, N = n, K = k, A = (nint)a, Lda = lda, B = b, C = (nint)c, Ldc = ldc, Epilogue = epilogue, PackedA = (nint)packedA, Flip = flip,
             Accumulate = accumulate, Isa = isa, Stripes = threads, SplitN = splitN,
         };
         Parallelism.For(threads, threads, job.RunStripe);
@@ -299,6 +308,7 @@ internal static unsafe partial class Gemm
         public GemmIsa Isa;
         public int M, N, K, Lda, Ldc, Stripes;
         public nint A, C, PackedA;
+        public FlippedWeights Flip;
         public GemmEpilogue Epilogue;
         public TB B;
 
@@ -313,10 +323,10 @@ internal static unsafe partial class Gemm
             int len = end - start;
             float* pa = (float*)A, pc = (float*)C;
             if (SplitN)
-                Blocked(TransA, M, len, K, pa, Lda, B, start, pc + start, Ldc, Accumulate, Isa, Epilogue, (float*)PackedA);
+                Blocked(TransA, M, len, K, pa, Lda, B, start, pc + start, Ldc, Accumulate, Isa, Epilogue, (float*)PackedA, Flip);
             else
                 Blocked(TransA, len, N, K, pa + (TransA ? start : (long)start * Lda), Lda, B, 0, pc + (long)start * Ldc, Ldc,
-                        Accumulate, Isa, Epilogue.Rows(start));
+                        Accumulate, Isa, Epilogue.Rows(start), flip: Flip.From(start));
         }
     }
 
@@ -325,10 +335,11 @@ internal static unsafe partial class Gemm
     /// The five-loop blocked GEMM (single thread) on columns j0..j0+n of B. m, n, k > 0.
     /// With <paramref name="packedA"/> (from <see cref="PackWholeA"/>, a and lda unused), A is read from its slivers as packed.
     private static void Blocked<TB>(bool transA, int m, int n, int k, float* a, int lda, in TB b, int j0,
-                                    float* c, int ldc, bool accumulate, GemmIsa isa, GemmEpilogue epilogue, float* packedA = null) where TB : struct, IPanelB
+                                    float* c, int ldc, bool accumulate, GemmIsa isa, GemmEpilogue epilogue, float* packedA = null,
+                                    FlippedWeights flip = default) where TB : struct, IPanelB
     {
         bool fma = isa != GemmIsa.Portable;
-        bool direct = packedA == null && ReadsAInPlace(transA, n, lda);
+        bool direct = packedA == null && !flip.IsSet && ReadsAInPlace(transA, n, lda);
         int rowsPerSliver = PackedRows(isa);
         int kcMax = Math.Min(KC, k);
         int ncMax = Math.Min(NC, RoundUp(n, NR));
@@ -367,7 +378,8 @@ internal static unsafe partial class Gemm
                     int mc = Math.Min(MC, m - ic);
                     float* aSrc = transA ? a + (long)pc * lda + ic : a + (long)ic * lda + pc;
                     float* aBlock = packedA != null ? packedA + (long)pc * RoundUp(m, rowsPerSliver) + (long)ic * kc : direct ? aSrc : packA;
-                    if (!direct && packedA == null) PackA(transA, aSrc, lda, mc, kc, packA, rowsPerSliver, fma);
+                    if (flip.IsSet) flip.Pack(ic, mc, pc, kc, packA, rowsPerSliver);
+                    else if (!direct && packedA == null) PackA(transA, aSrc, lda, mc, kc, packA, rowsPerSliver, fma);
                     var rows = epilogue.Rows(ic);
                     MacroKernel(mc, nc, kc, aBlock, direct ? lda : 0, bBlock, bInPlace ? ldbm : 0, packB, c + (long)ic * ldc + jc, ldc, add, isa,
                                 pc == 0 ? rows.Bias : null, pc + kc == k && rows.HasMap ? rows : default, wideTile: packedA == null, bRows: rowOff);

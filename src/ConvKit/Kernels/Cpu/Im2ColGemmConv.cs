@@ -77,19 +77,38 @@ internal static unsafe partial class Im2ColGemmConv
         Forward(x, w, bias, y, p, default);
 
     /// <summary>The forward with a per-channel <paramref name="map"/> (eval batch norm, ReLU) fused into the GEMM's epilogue.</summary>
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, ConvEpilogue map)
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, ConvEpilogue map) =>
+        Forward(x, w, bias, y, p, map, flippedWeights: false);
+
+    /// <summary>
+    /// The forward; with <paramref name="flippedWeights"/>, w is the weight [CIn, COut/g, KH, KW] of the conv whose stride-1
+    /// adjoint this forward is (<see cref="FlippedForward"/>), read flipped as the GEMM packs it (<see cref="FlippedWeights"/>).
+    /// </summary>
+    private static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p, ConvEpilogue map,
+                                bool flippedWeights)
     {
         fixed (float* sc = map.Scale, sh = map.Shift)
         {
             var epilogue = new GemmEpilogue(null, sc, sh, map.Relu);
-            if (PerImage(p) || UsesGrid(p)) ImplicitForward(x, w, bias, y, p, epilogue);
-            else BatchedForward(x, w, bias, y, p, epilogue);
+            if (PerImage(p) || UsesGrid(p)) ImplicitForward(x, w, bias, y, p, epilogue, flippedWeights);
+            else BatchedForward(x, w, bias, y, p, epilogue, flippedWeights);
+        }
+    }
+
+    /// <summary>A forward's A operand W_g [COut/g, CIn/g·KH·KW]: the weights as stored, or an adjoint's read flipped.</summary>
+    private readonly struct WeightsA(float* w, int taps, bool flipped)
+    {
+        /// <summary>C [m, n] = W_g · B, then the epilogue.</summary>
+        public void Multiply<TB>(int m, int n, int k, TB b, float* c, int ldc, int threads, GemmEpilogue ep) where TB : struct, IPanelB
+        {
+            if (flipped) Gemm.Sgemm(new FlippedWeights(w, m, taps), m, n, k, b, c, ldc, false, threads, ep);
+            else Gemm.Sgemm(false, m, n, k, w, k, b, c, ldc, false, threads, ep);
         }
     }
 
     /// <summary>Chunks of images side by side through Yt [COut/g, nc·P]: the GEMM's B columns run across images.</summary>
     private static void BatchedForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p,
-                                       GemmEpilogue map)
+                                       GemmEpilogue map, bool flippedWeights)
     {
         int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup;
         fixed (float* px = x, pw = w, py = y, pb = bias)
@@ -101,7 +120,7 @@ internal static unsafe partial class Im2ColGemmConv
                 Chunks(p, withCol: false, (n0, nc, _, yt) =>
                 {
                     int n = nc * p.OutPlane;
-                    ConvGemm((float*)ws + (long)gg * cog * rows, (float*)xs + ((long)n0 * p.CIn + gg * cig) * p.InPlane, p.CIn * p.InPlane, nc,
+                    ConvGemm(new WeightsA((float*)ws + (long)gg * cog * rows, p.KH * p.KW, flippedWeights), (float*)xs + ((long)n0 * p.CIn + gg * cig) * p.InPlane, p.CIn * p.InPlane, nc,
                              (float*)yt, n, p, Parallelism.Threads, WithBias(map, bs, gg * cog));
                     Transfer((float*)ys, (float*)yt, p, gg, n0, nc, toYt: false);
                 });
@@ -114,7 +133,7 @@ internal static unsafe partial class Im2ColGemmConv
     /// conv reads x as B directly; layers <see cref="UsesGrid"/> takes run on the padded grid).
     /// </summary>
     private static void ImplicitForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Conv2dParams p,
-                                        GemmEpilogue map)
+                                        GemmEpilogue map, bool flippedWeights)
     {
         int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup, plane = p.OutPlane;
         bool pointwise = IsPointwise(p), grid = UsesGrid(p);
@@ -127,9 +146,9 @@ internal static unsafe partial class Im2ColGemmConv
                 {
                     float* xg = (float*)xs + ((long)i * p.CIn + g * cig) * p.InPlane;
                     float* yg = (float*)ys + ((long)i * p.COut + g * cog) * plane;
-                    float* wg = (float*)ws + (long)g * cog * rows;
+                    var wg = new WeightsA((float*)ws + (long)g * cog * rows, p.KH * p.KW, flippedWeights);
                     var ep = WithBias(map, bs, g * cog);
-                    if (pointwise) Gemm.Sgemm(false, cog, plane, rows, wg, rows, new DenseB(xg, plane, false), yg, plane, false, threads, ep);
+                    if (pointwise) wg.Multiply(cog, plane, rows, new DenseB(xg, plane, false), yg, plane, threads, ep);
                     else if (grid) GridGemm(wg, xg, yg, p, threads, ep);
                     else ConvGemm(wg, xg, p.CIn * p.InPlane, 1, yg, plane, p, threads, ep);
                 }
@@ -144,6 +163,12 @@ internal static unsafe partial class Im2ColGemmConv
     internal static bool StageImages = true;
 
     /// <summary>
+    /// True packs the flipped-forward adjoint's A straight from the weights (<see cref="FlippedWeights"/>); false flips
+    /// them into a copy first, for paired A/B measurements and the tests that compare the two. Default true.
+    /// </summary>
+    internal static bool FlipInPacking = true;
+
+    /// <summary>
     /// Output rows from this width on read a staged copy: a 16-column sliver then crosses into the next row at most once
     /// per two slivers. Narrower rows make most slivers two or three runs, each a load and a blend, where the direct
     /// panel's same-width path needs two masked loads (paired A/B, 2 threads: N1 C256 14×14 0.97×, C512 7×7 0.95×,
@@ -156,12 +181,12 @@ internal static unsafe partial class Im2ColGemmConv
     /// (<paramref name="xImageStride"/> floats apart), with col read from a staged copy of the images
     /// (<see cref="StagedIm2ColPanel"/>) where rows are wide, else straight from them (<see cref="Im2ColPanel"/>).
     /// </summary>
-    private static void ConvGemm(float* w, float* x, long xImageStride, int images, float* y, int ldy, Conv2dParams p, int threads, GemmEpilogue ep)
+    private static void ConvGemm(WeightsA w, float* x, long xImageStride, int images, float* y, int ldy, Conv2dParams p, int threads, GemmEpilogue ep)
     {
         int rows = p.ColRows, n = images * p.OutPlane;
         if (StageImages && p.OutW >= StagedMinOutW && StagedCopy.TryStage(x, xImageStride, images, p.CInPerGroup, p, out var copy))
-            using (copy) Gemm.Sgemm(false, p.COutPerGroup, n, rows, w, rows, new StagedIm2ColPanel(copy.Images), y, ldy, false, threads, ep);
-        else Gemm.Sgemm(false, p.COutPerGroup, n, rows, w, rows, new Im2ColPanel(x, p, (int)xImageStride), y, ldy, false, threads, ep);
+            using (copy) w.Multiply(p.COutPerGroup, n, rows, new StagedIm2ColPanel(copy.Images), y, ldy, threads, ep);
+        else w.Multiply(p.COutPerGroup, n, rows, new Im2ColPanel(x, p, (int)xImageStride), y, ldy, threads, ep);
     }
 
     /// <summary>
@@ -248,9 +273,13 @@ internal static unsafe partial class Im2ColGemmConv
     {
         if (AdjointByFlippedForward(p) && FlippedForward(p) is { } flipped)
         {
-            var f = RentFlippedWeight(w, p);
-            try { Forward(y, f, bias, x, flipped); }
-            finally { TensorPool.Return(f); }
+            if (FlipInPacking) Forward(y, w, bias, x, flipped, default, flippedWeights: true);
+            else
+            {
+                var f = RentFlippedWeight(w, p);
+                try { Forward(y, f, bias, x, flipped); }
+                finally { TensorPool.Return(f); }
+            }
             return;
         }
         if (PerImage(p))

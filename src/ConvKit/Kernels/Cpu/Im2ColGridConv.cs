@@ -31,7 +31,7 @@ internal static unsafe partial class Im2ColGemmConv
         && (p.KW - 1) * p.DilationW * 6 <= p.OutW && (p.KW - 1) * p.DilationW < StagedImages.Margin;
 
     /// <summary>y [COut/g, OutH·OutW] = W_g [COut/g, CIn/g·KH·KW] · col of the one image at x, on the padded grid (see the class summary).</summary>
-    private static void GridGemm(float* w, float* x, float* y, Conv2dParams p, int threads, GemmEpilogue ep)
+    private static void GridGemm(WeightsA w, float* x, float* y, Conv2dParams p, int threads, GemmEpilogue ep)
     {
         int rows = p.ColRows, cog = p.COutPerGroup, plane = p.OutPlane;
         if (!StagedCopy.TryStage(x, 0, 1, p.CInPerGroup, p, out var copy))
@@ -44,7 +44,7 @@ internal static unsafe partial class Im2ColGemmConv
             {
                 fixed (float* pg = grid)
                 {
-                    Gemm.Sgemm(false, cog, n, rows, w, rows, new GridPanel(copy.Images), pg, n, false, threads, ep);
+                    w.Multiply(cog, n, rows, new GridPanel(copy.Images), pg, n, threads, ep);
                     for (int co = 0; co < cog; co++)
                     for (int oh = 0; oh < p.OutH; oh++)
                         new ReadOnlySpan<float>(pg + (long)co * n + oh * wp, p.OutW).CopyTo(new Span<float>(y + (long)co * plane + oh * p.OutW, p.OutW));
