@@ -394,7 +394,7 @@ internal static unsafe partial class Im2ColGemmConv
     private static void ImplicitWeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p)
     {
         int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup, plane = p.OutPlane;
-        bool pointwise = IsPointwise(p), grid = UsesGrid(p);
+        bool pointwise = IsPointwise(p);
         fixed (float* px = x, pdy = dy, pdw = dw)
             for (int i = 0; i < p.N; i++)
             for (int g = 0; g < p.Groups; g++)
