@@ -3,6 +3,8 @@
 // Usage: dotnet run -c Release --project bench/ConvKit.Bench [-- --threads N] [--no-peer] [--only TEXT] [--rounds R]
 // --only runs the workloads whose name contains TEXT (the peers still run whole: their scripts take no filter).
 // --rounds R alternates ConvKit's workloads and the peers' R times and reports medians over the rounds.
+// --ab wide|grid|flip [--budget MS] runs a paired in-process A/B of that engine switch instead (no peer; MS per workload,
+// default 4000): see PairedAb.
 using System.Diagnostics;
 using System.Globalization;
 using ConvKit;
@@ -13,6 +15,12 @@ int threads = Option("--threads") is { } t ? int.Parse(t, CultureInfo.InvariantC
 string? only = Option("--only");
 bool peer = !args.Contains("--no-peer");
 Engine.Threads = threads;
+
+if (Option("--ab") is { } ab)
+{
+    PairedAb.Run(ab, only, Option("--budget") is { } ms ? double.Parse(ms, CultureInfo.InvariantCulture) : 4000);
+    return;
+}
 
 int rounds = Option("--rounds") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 1;
 

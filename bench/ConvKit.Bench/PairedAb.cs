@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using ConvKit.Kernels.Cpu;
+
+namespace ConvKit.Bench;
+
+/// <summary>
+/// Paired A/B of one engine switch in one process: each workload runs with the switch off and on, alternating call by
+/// call, and prints both medians and off/on (above 1: the switch makes it faster). On a shared host whose speed drifts,
+/// this pairing is what separates a few percent from noise; cross-process comparisons are not.
+/// </summary>
+internal static class PairedAb
+{
+    /// <summary>The switches, each the library's default when on.</summary>
+    private static readonly Dictionary<string, Action<bool>> Switches = new()
+    {
+        ["wide"] = on => Gemm.WideTile = on,            // the 8×32 AVX-512 tile
+        ["grid"] = on => Im2ColGemmConv.GridForwards = on, // the padded-grid GEMM of few-row narrow layers
+        ["flip"] = on => Im2ColGemmConv.FlipInPacking = on, // the adjoint's A packed from the weights
+    };
+
+    public static void Run(string name, string? only, double budgetMs)
+    {
+        if (!Switches.TryGetValue(name, out var set))
+            throw new ArgumentException($"--ab: expected one of {string.Join(", ", Switches.Keys)}, got '{name}'");
+        foreach (var w in Workloads.All(only).Concat(Training(only)))
+        {
+            var run = w.Setup();
+            set(false); run(); set(true); run();
+            var off = new List<double>(); var on = new List<double>();
+            // As many pairs as fit the budget, at least 3 (the training steps) and at most 200 (the single layers).
+            int n = (int)Math.Clamp(budgetMs / (2 * Math.Max(0.01, Time(run))), 3, 200);
+            for (int i = 0; i < n; i++)
+            {
+                set(false); off.Add(Time(run));
+                set(true); on.Add(Time(run));
+            }
+            double a = Median(off), b = Median(on);
+            Console.WriteLine($"{w.Name,-48} off {a,9:F3} ms  on {b,9:F3} ms  off/on {a / b:F3}  ({n} pairs)");
+        }
+        set(true);
+    }
+
+    /// <summary>Single layers' forward and backward in training mode (the data gradient runs the flipped forward).</summary>
+    private static IEnumerable<Workloads.Workload> Training(string? only)
+    {
+        foreach (var (n, c, h, k) in new[] { (64, 32, 14, 64), (64, 16, 28, 32), (1, 512, 7, 512), (8, 512, 7, 512), (1, 256, 14, 256) })
+        {
+            string name = $"conv2d train n{n} c{c} {h}x{h} k{k} 3x3";
+            if (only is not null && !name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
+            yield return new(name, () =>
+            {
+                var gen = new Generator(0);
+                var x = Tensor.Randn([n, c, h, h], gen).RequiresGrad_();
+                var w = Tensor.Randn([k, c, 3, 3], gen).RequiresGrad_();
+                return () =>
+                {
+                    using (TensorScope.BeginTraining())
+                    {
+                        x.Grad = null; w.Grad = null;
+                        F.Conv2d(x, w, padding: 1).Sum().Backward();
+                    }
+                };
+            }, 0);
+        }
+    }
+
+    private static double Time(Action run)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        run();
+        return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+    }
+
+    private static double Median(List<double> v)
+    {
+        v.Sort();
+        return v[v.Count / 2];
+    }
+}
