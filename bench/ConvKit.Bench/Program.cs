@@ -3,7 +3,7 @@
 // Usage: dotnet run -c Release --project bench/ConvKit.Bench [-- --threads N] [--no-peer] [--only TEXT] [--rounds R]
 // --only runs the workloads whose name contains TEXT (the peers still run whole: their scripts take no filter).
 // --rounds R alternates ConvKit's workloads and the peers' R times and reports medians over the rounds.
-// --ab wide|grid|flip [--budget MS] runs a paired in-process A/B of that engine switch instead (no peer; MS per workload,
+// --ab wide|grid|flip|split [--budget MS] runs a paired in-process A/B of that engine switch instead (no peer; MS per workload,
 // default 4000): see PairedAb.
 using System.Diagnostics;
 using System.Globalization;

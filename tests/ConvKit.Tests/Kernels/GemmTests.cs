@@ -237,6 +237,48 @@ public class GemmTests
         }
     }
 
+    [Fact]
+    public unsafe void RemainderCutAlongRowsAgreesBitwiseWithColumnStripes()
+    {
+        // Two stripes of n take whole tiles each and cut the columns left over along m (Gemm.BalancedRemainder); every
+        // output is still the same FMA chain, so the bits must equal those of stripes over all columns: A in place and
+        // packed, transposed A, several K slices, accumulation, a remainder of one to three slivers, a ragged row sliver,
+        // and the fused bias, scale, shift and ReLU epilogue (whose rows the cut along m shifts).
+        var rnd = new Random(79);
+        foreach (var (m, n, k, transA, acc, epilogue) in new[]
+        {
+            (256, 196, 1152, false, false, true), // the 3×3/s2 layer's GEMM: 192 columns in stripes, 4 cut along m
+            (150, 300, 513, true, true, false),   // packed A, 256 + 44 columns, a ragged 16-row sliver
+            (130, 100, 70, false, true, true),    // one K slice, 64 + 36
+            (512, 392, 300, false, false, true),  // N8 C512 7×7: 384 + 8
+        })
+        {
+            float[] a = RandomArray(rnd, m * k), b = RandomArray(rnd, k * n), c0 = RandomArray(rnd, m * n);
+            float[] bias = RandomArray(rnd, m), scale = RandomArray(rnd, m), shift = RandomArray(rnd, m);
+            float[] balanced = (float[])c0.Clone(), columns = (float[])c0.Clone();
+            bool saved = Gemm.BalancedRemainder;
+            try
+            {
+                foreach (var (on, c) in new[] { (true, balanced), (false, columns) })
+                {
+                    Gemm.BalancedRemainder = on;
+                    fixed (float* pa = a, pb = b, pc = c, pbias = bias, pscale = scale, pshift = shift)
+                    {
+                        var map = epilogue ? new GemmEpilogue(pbias, pscale, pshift, relu: true) : default;
+                        Gemm.Sgemm(transA, m, n, k, pa, transA ? m : k, new DenseB(pb, n, false), pc, n, acc, 2, map);
+                    }
+                }
+            }
+            finally { Gemm.BalancedRemainder = saved; }
+            Assert.Equal(columns, balanced);
+            Assert.NotEqual(c0, balanced);
+        }
+        // And against the reference, through the public entry point.
+        foreach (var (m, n, k) in new[] { (256, 196, 300), (131, 230, 77) })
+            foreach (bool tA in new[] { false, true })
+                RunCase(rnd, tA, false, m, n, k, accumulate: true, threads: 2, padStrides: true);
+    }
+
     [Avx512Fact]
     public void Avx512AndAvx2KernelsAgreeBitwise()
     {

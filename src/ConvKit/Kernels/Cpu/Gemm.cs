@@ -61,7 +61,9 @@
 //   along the larger of m / n, or along n when the stripes read A in place (whole MR / NR
 //   tiles per stripe); each stripe is an
 //   independent blocked GEMM with its own packing buffers, so there is no synchronisation
-//   inside. Packing of the operand shared by all stripes is duplicated per stripe, which
+//   inside. Stripes of n take equal numbers of whole tiles (pairs of slivers for the 8×32 tile)
+//   and the columns left over are cut along m across all stripes, so that no stripe runs a
+//   tile the others wait for (ColumnsSplitAlongN). Packing of the operand shared by all stripes is duplicated per stripe, which
 //   costs ~threads/max(m,n) of the arithmetic. The stripes run as one Parallelism.For on the
 //   library's spinning workers (WorkerPool): the caller takes a stripe itself, and a worker
 //   that spun since the previous loop starts in well under a microsecond. (Parallel.For's
@@ -222,6 +224,7 @@ internal static unsafe partial class Gemm
         {
             TransA = transA, M = m, N = n, K = k, A = (nint)a, Lda = lda, B = b, C = (nint)c, Ldc = ldc, Epilogue = epilogue, PackedA = (nint)packedA, Flip = flip,
             Accumulate = accumulate, Isa = isa, Stripes = threads, SplitN = splitN,
+            SplitNColumns = splitN ? ColumnsSplitAlongN(m, n, threads, isa, packedA != null) : n,
         };
         Parallelism.For(threads, threads, job.RunStripe);
     }
@@ -307,6 +310,9 @@ internal static unsafe partial class Gemm
         public bool TransA, Accumulate, SplitN;
         public GemmIsa Isa;
         public int M, N, K, Lda, Ldc, Stripes;
+
+        /// <summary>With <see cref="SplitN"/>: the leading columns cut into stripes along n; the rest are cut along m.</summary>
+        public int SplitNColumns;
         public nint A, C, PackedA;
         public FlippedWeights Flip;
         public GemmEpilogue Epilogue;
@@ -314,19 +320,32 @@ internal static unsafe partial class Gemm
 
         public void RunStripe(int s)
         {
-            int unit = SplitN ? NR : PackedRows(Isa);
-            int extent = SplitN ? N : M;
-            int tiles = (extent + unit - 1) / unit;
-            int start = (int)((long)tiles * s / Stripes) * unit;
-            int end = Math.Min(extent, (int)((long)tiles * (s + 1) / Stripes) * unit);
-            if (start >= end) return;
-            int len = end - start;
             float* pa = (float*)A, pc = (float*)C;
             if (SplitN)
-                Blocked(TransA, M, len, K, pa, Lda, B, start, pc + start, Ldc, Accumulate, Isa, Epilogue, (float*)PackedA, Flip);
+            {
+                var (start, end) = Stripe(s, SplitNColumns, NR);
+                if (start < end) Blocked(TransA, M, end - start, K, pa, Lda, B, start, pc + start, Ldc, Accumulate, Isa, Epilogue, (float*)PackedA, Flip);
+                if (SplitNColumns == N) return;
+                // The columns past the stripes' whole tiles, cut along m instead so that no stripe runs a tile more.
+                (start, end) = Stripe(s, M, PackedRows(Isa));
+                if (start < end) Rows(start, end, SplitNColumns, N - SplitNColumns);
+            }
             else
-                Blocked(TransA, len, N, K, pa + (TransA ? start : (long)start * Lda), Lda, B, 0, pc + (long)start * Ldc, Ldc,
+            {
+                var (start, end) = Stripe(s, M, PackedRows(Isa));
+                if (start < end) Rows(start, end, 0, N);
+            }
+
+            void Rows(int start, int end, int j0, int n) =>
+                Blocked(TransA, end - start, n, K, pa + (TransA ? start : (long)start * Lda), Lda, B, j0, pc + (long)start * Ldc + j0, Ldc,
                         Accumulate, Isa, Epilogue.Rows(start), flip: Flip.From(start));
+        }
+
+        /// <summary>Stripe s of Stripes over [0, extent) in whole units (the last may be ragged).</summary>
+        private (int Start, int End) Stripe(int s, int extent, int unit)
+        {
+            int tiles = (extent + unit - 1) / unit;
+            return ((int)((long)tiles * s / Stripes) * unit, Math.Min(extent, (int)((long)tiles * (s + 1) / Stripes) * unit));
         }
     }
 
@@ -386,6 +405,29 @@ internal static unsafe partial class Gemm
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// False cuts stripes of n over all columns, for paired A/B measurements and the tests that compare the two. Default
+    /// true: see <see cref="ColumnsSplitAlongN"/>.
+    /// </summary>
+    internal static bool BalancedRemainder = true;
+
+    /// <summary>
+    /// How many leading columns a GEMM cut into stripes of n splits along n: the most that give every stripe the same
+    /// number of whole tiles (pairs of slivers where the 8×32 tile runs). The remaining columns, less than a tile per
+    /// stripe, are cut along m across all stripes: otherwise one stripe runs them alone while the others wait (the
+    /// 3×3/s2 layer's 196 columns were 96 + 100, three pairs against three and a sliver of 4).
+    /// </summary>
+    private static int ColumnsSplitAlongN(int m, int n, int stripes, GemmIsa isa, bool packedA)
+    {
+        // An A packed whole is addressed by its global rows, which a cut along m would shift. Every stripe packs the
+        // remaining columns' B for its rows, so it pays only where each has at least four A slivers to reuse them:
+        // with fewer (a 64-row weight gradient's k = 12544) the duplicated packing cost what the balance gained.
+        if (!BalancedRemainder || packedA || m < stripes * 4 * MR512) return n;
+        int unit = stripes * (isa == GemmIsa.Avx512 && WideTile ? 2 * NR : NR);
+        int whole = n / unit * unit;
+        return whole == 0 ? n : whole;
     }
 
     /// <summary>
