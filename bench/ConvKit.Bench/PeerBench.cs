@@ -11,22 +11,31 @@ namespace ConvKit.Bench;
 /// </summary>
 internal static partial class PeerBench
 {
-    public static Dictionary<string, double> Run(int threads)
+    /// <summary>
+    /// Times the peers; with <paramref name="avx2Only"/> they are held to AVX2 as ConvKit is under DOTNET_EnableAVX512=0
+    /// (oneDNN's ONEDNN_MAX_CPU_ISA, ATen's ATEN_CPU_CAPABILITY, OpenBLAS's Haswell kernels): the issue's class of machine.
+    /// </summary>
+    public static Dictionary<string, double> Run(int threads, bool avx2Only = false)
     {
-        var result = RunScript(Path.Combine("shared", "peer", "peer_bench.py"), threads);
-        foreach (var (name, ms) in RunScript(Path.Combine("tools", "bench", "peer_sgemm.py"), threads)) result[name] = ms;
+        (string, string)[] isa = avx2Only ? Avx2Only : [];
+        var result = RunScript(Path.Combine("shared", "peer", "peer_bench.py"), threads, isa);
+        foreach (var (name, ms) in RunScript(Path.Combine("tools", "bench", "peer_sgemm.py"), threads, isa)) result[name] = ms;
         // OpenBLAS 0.3.21 (Debian 12) predates Zen 5 and runs its Haswell (AVX2) kernels there, half the machine's
         // FMA rate; its AVX-512 kernels, chosen by name, are the fair second row wherever the CPU has AVX-512.
-        if (Avx512F.IsSupported)
-            foreach (var (name, ms) in RunScript(Path.Combine("tools", "bench", "peer_sgemm.py"), threads, ("OPENBLAS_CORETYPE", "SkylakeX")))
+        if (Avx512F.IsSupported && !avx2Only)
+            foreach (var (name, ms) in RunScript(Path.Combine("tools", "bench", "peer_sgemm.py"), threads, [("OPENBLAS_CORETYPE", "SkylakeX")]))
                 result[name + SkylakeXSuffix] = ms;
         return result;
     }
 
+    /// <summary>The peers' settings that keep them to AVX2 and FMA.</summary>
+    public static readonly (string Name, string Value)[] Avx2Only =
+        [("ONEDNN_MAX_CPU_ISA", "AVX2"), ("ATEN_CPU_CAPABILITY", "avx2"), ("OPENBLAS_CORETYPE", "Haswell")];
+
     /// <summary>Appended to the sgemm rows timed against OpenBLAS's SkylakeX (AVX-512) kernels; ConvKit's side is the row without it.</summary>
     public const string SkylakeXSuffix = " vs OpenBLAS SkylakeX";
 
-    private static Dictionary<string, double> RunScript(string relative, int threads, (string Name, string Value)? env = null)
+    private static Dictionary<string, double> RunScript(string relative, int threads, (string Name, string Value)[] env)
     {
         var result = new Dictionary<string, double>();
         var script = FindScript(relative);
@@ -43,7 +52,7 @@ internal static partial class PeerBench
         // PyTorch's convolutions use oneDNN with torch.set_num_threads; OpenBLAS serves its matrix products and numpy's,
         // so the peer_bench run keeps it at one thread (as the issue states) and the sgemm run gives it the bench's count.
         psi.Environment["OPENBLAS_NUM_THREADS"] = relative.EndsWith("peer_sgemm.py") ? threads.ToString(CultureInfo.InvariantCulture) : "1";
-        if (env is { } e) psi.Environment[e.Name] = e.Value;
+        foreach (var (name, value) in env) psi.Environment[name] = value;
         using var p = Process.Start(psi)!;
         string output = p.StandardOutput.ReadToEnd();
         string errors = p.StandardError.ReadToEnd();

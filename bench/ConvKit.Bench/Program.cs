@@ -3,6 +3,7 @@
 // Usage: dotnet run -c Release --project bench/ConvKit.Bench [-- --threads N] [--no-peer] [--only TEXT] [--rounds R]
 // --only runs the workloads whose name contains TEXT (the peers still run whole: their scripts take no filter).
 // --rounds R alternates ConvKit's workloads and the peers' R times and reports medians over the rounds.
+// --isa avx2 holds ConvKit and the peers to AVX2 + FMA (the issue's class of machine) on a host with AVX-512.
 // --ab wide|grid|flip|split [--budget MS] runs a paired in-process A/B of that engine switch instead (no peer; MS per workload,
 // default 4000): see PairedAb.
 using System.Diagnostics;
@@ -11,6 +12,15 @@ using ConvKit;
 using ConvKit.Bench;
 
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+bool avx2Only = Option("--isa") switch
+{
+    null => false,
+    "avx2" => true,
+    var other => throw new ArgumentException($"--isa: expected avx2, got '{other}'"),
+};
+// The issue's class of machine is AVX2 + FMA: on an AVX-512 host, --isa avx2 reruns the bench with the runtime's
+// AVX-512 turned off (a setting read at start-up only) and the peers held to AVX2 (PeerBench.Avx2Only).
+if (avx2Only && System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return Avx2Only.Rerun(args);
 int threads = Option("--threads") is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : Environment.ProcessorCount;
 string? only = Option("--only");
 bool peer = !args.Contains("--no-peer");
@@ -19,7 +29,7 @@ Engine.Threads = threads;
 if (Option("--ab") is { } ab)
 {
     PairedAb.Run(ab, only, Option("--budget") is { } ms ? double.Parse(ms, CultureInfo.InvariantCulture) : 4000);
-    return;
+    return 0;
 }
 
 int rounds = Option("--rounds") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 1;
@@ -35,9 +45,10 @@ for (int round = 0; round < rounds; round++)
     double peak = FmaPeak.Measure(threads);
     peaks.Add(peak);
     Console.WriteLine($"ConvKit.Bench  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  threads {threads}  FMA peak {peak:F1} GFLOP/s ({(FmaPeak.Wide ? 512 : 256)}-bit)"
+                      + (avx2Only ? "  AVX2 only (ConvKit and peers)" : "")
                       + (rounds > 1 ? $"  round {round + 1} of {rounds}" : ""));
     oursByRound.Add(TimeOurs());
-    torchByRound.Add(peer ? PeerBench.Run(threads) : new Dictionary<string, double>());
+    torchByRound.Add(peer ? PeerBench.Run(threads, avx2Only) : new Dictionary<string, double>());
 }
 
 Dictionary<string, (double Ms, double Flops)> TimeOurs()
@@ -95,3 +106,4 @@ foreach (var name in names)
                       $"{(double.IsNaN(gflops) ? "" : Fmt(gflops)),8} | {(double.IsNaN(gflops) ? "" : (100 * gflops / medianPeak).ToString("F0", CultureInfo.InvariantCulture)),6} |" +
                       (rounds > 1 ? $" {string.Join(" ", ratios.Select(v => v.ToString("F2", CultureInfo.InvariantCulture))),15} |" : ""));
 }
+return 0;
