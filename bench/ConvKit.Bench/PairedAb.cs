@@ -16,6 +16,7 @@ internal static class PairedAb
         ["wide"] = on => Gemm.WideTile = on,            // the 8×32 AVX-512 tile
         ["grid"] = on => Im2ColGemmConv.GridForwards = on, // the padded-grid GEMM of few-row narrow layers
         ["flip"] = on => Im2ColGemmConv.FlipInPacking = on, // the adjoint's A packed from the weights
+        ["runs"] = on => Im2ColPanel.Runs512 = on,       // row-crossing slivers as masked 512-bit run loads, not gathers
         ["split"] = on => Gemm.BalancedRemainder = on,   // the columns past whole tiles per stripe cut along m
     };
 
