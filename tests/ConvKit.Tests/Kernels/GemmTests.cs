@@ -197,8 +197,35 @@ public class GemmTests
         });
     }
 
+    /// <summary>
+    /// C = op(A)·B (+ C) with an engine switch on and off (restored after): the two must give the same bits, and C
+    /// must have changed; with <paramref name="epilogue"/> the fused bias, scale, shift and ReLU.
+    /// </summary>
+    private static unsafe void AssertSwitchKeepsBits(Action<bool> set, bool saved, Random rnd, int m, int n, int k, bool transA, bool acc,
+                                                     int threads, bool epilogue)
+    {
+        float[] a = RandomArray(rnd, m * k), b = RandomArray(rnd, k * n), c0 = RandomArray(rnd, m * n);
+        float[] bias = RandomArray(rnd, m), scale = RandomArray(rnd, m), shift = RandomArray(rnd, m);
+        float[] on = (float[])c0.Clone(), off = (float[])c0.Clone();
+        try
+        {
+            foreach (var (value, c) in new[] { (true, on), (false, off) })
+            {
+                set(value);
+                fixed (float* pa = a, pb = b, pc = c, pbias = bias, pscale = scale, pshift = shift)
+                {
+                    var map = epilogue ? new GemmEpilogue(pbias, pscale, pshift, relu: true) : default;
+                    Gemm.Sgemm(transA, m, n, k, pa, transA ? m : k, new DenseB(pb, n, false), pc, n, acc, threads, map);
+                }
+            }
+        }
+        finally { set(saved); }
+        Assert.Equal(off, on);
+        Assert.NotEqual(c0, on);
+    }
+
     [Avx512Fact]
-    public unsafe void WideTileAgreesBitwiseWithSquareTile()
+    public void WideTileAgreesBitwiseWithSquareTile()
     {
         // The 8×32 tile (two B slivers, half an A sliver) runs the same FMA chain per output as the 16×16 one, so the
         // AVX-512 path must give the same bits with it on or off: packed and in-place A and B, ragged row slivers beside
@@ -214,31 +241,11 @@ public class GemmTests
             (33, 1100, 70, false, 2, true),    // crosses the NC panel, one K slice
             (200, 64, 129, false, 2, true),    // exactly two pairs per stripe of m
         })
-        {
-            float[] a = RandomArray(rnd, m * k), b = RandomArray(rnd, k * n), c0 = RandomArray(rnd, m * n);
-            float[] bias = RandomArray(rnd, m), scale = RandomArray(rnd, m), shift = RandomArray(rnd, m);
-            float[] wide = (float[])c0.Clone(), square = (float[])c0.Clone();
-            bool saved = Gemm.WideTile;
-            try
-            {
-                foreach (var (on, c) in new[] { (true, wide), (false, square) })
-                {
-                    Gemm.WideTile = on;
-                    fixed (float* pa = a, pb = b, pc = c, pbias = bias, pscale = scale, pshift = shift)
-                    {
-                        var map = epilogue ? new GemmEpilogue(pbias, pscale, pshift, relu: true) : default;
-                        Gemm.Sgemm(false, m, n, k, pa, k, new DenseB(pb, n, false), pc, n, acc, threads, map);
-                    }
-                }
-            }
-            finally { Gemm.WideTile = saved; }
-            Assert.Equal(square, wide);
-            Assert.NotEqual(c0, wide);
-        }
+            AssertSwitchKeepsBits(on => Gemm.WideTile = on, Gemm.WideTile, rnd, m, n, k, false, acc, threads, epilogue);
     }
 
     [Fact]
-    public unsafe void RemainderCutAlongRowsAgreesBitwiseWithColumnStripes()
+    public void RemainderCutAlongRowsAgreesBitwiseWithColumnStripes()
     {
         // Two stripes of n take whole tiles each and cut the columns left over along m (Gemm.BalancedRemainder); every
         // output is still the same FMA chain, so the bits must equal those of stripes over all columns: A in place and
@@ -252,27 +259,7 @@ public class GemmTests
             (130, 100, 70, false, true, true),    // one K slice, 64 + 36
             (512, 392, 300, false, false, true),  // N8 C512 7×7: 384 + 8
         })
-        {
-            float[] a = RandomArray(rnd, m * k), b = RandomArray(rnd, k * n), c0 = RandomArray(rnd, m * n);
-            float[] bias = RandomArray(rnd, m), scale = RandomArray(rnd, m), shift = RandomArray(rnd, m);
-            float[] balanced = (float[])c0.Clone(), columns = (float[])c0.Clone();
-            bool saved = Gemm.BalancedRemainder;
-            try
-            {
-                foreach (var (on, c) in new[] { (true, balanced), (false, columns) })
-                {
-                    Gemm.BalancedRemainder = on;
-                    fixed (float* pa = a, pb = b, pc = c, pbias = bias, pscale = scale, pshift = shift)
-                    {
-                        var map = epilogue ? new GemmEpilogue(pbias, pscale, pshift, relu: true) : default;
-                        Gemm.Sgemm(transA, m, n, k, pa, transA ? m : k, new DenseB(pb, n, false), pc, n, acc, 2, map);
-                    }
-                }
-            }
-            finally { Gemm.BalancedRemainder = saved; }
-            Assert.Equal(columns, balanced);
-            Assert.NotEqual(c0, balanced);
-        }
+            AssertSwitchKeepsBits(on => Gemm.BalancedRemainder = on, Gemm.BalancedRemainder, rnd, m, n, k, transA, acc, 2, epilogue);
         // And against the reference, through the public entry point.
         foreach (var (m, n, k) in new[] { (256, 196, 300), (131, 230, 77) })
             foreach (bool tA in new[] { false, true })

@@ -12,7 +12,9 @@ namespace ConvKit.Kernels.Cpu;
 /// <para>
 /// A sliver of 16 columns inside one output row at stride 1 is two vector loads per row (masked where it overhangs
 /// the image's left or right edge), at stride 2 four loads and two shuffles; a row-crossing sliver of a 'same'-width
-/// stride-1 conv two masked loads; other slivers (larger strides, ragged, or spanning two images) masked AVX2 gathers. Packing from the image reads each input element
+/// stride-1 conv two masked loads; on AVX-512, other row-crossing slivers at stride 1 or 2 one masked load per run
+/// (<see cref="PackRuns512"/>); the rest (larger strides, rows narrower than 8, slivers spanning two images, AVX2)
+/// masked AVX2 gathers. Packing from the image reads each input element
 /// KH·KW times from L1/L2 instead of streaming a KH·KW-times larger col through memory, which is what limited large
 /// planes (64 channels at 128×128: col is 38 MB) and, for small planes, the unfold's short rows.
 /// </para>
