@@ -5,7 +5,7 @@ namespace ConvKit.Bench;
 /// <summary>
 /// Reruns the bench in a child process whose runtime has AVX-512 turned off (DOTNET_EnableAVX512=0, read only at
 /// start-up), so ConvKit's GEMM and packing take their AVX2 + FMA paths, as on the 2-core AVX2 machines the issue
-/// targets; the child holds the peers to AVX2 too (<see cref="PeerBench.Avx2Only"/>).
+/// targets; the child holds the peers to AVX2 too (<see cref="PeerBench.Avx2Settings"/>).
 /// </summary>
 internal static class Avx2Only
 {

@@ -17,7 +17,7 @@ internal static partial class PeerBench
     /// </summary>
     public static Dictionary<string, double> Run(int threads, bool avx2Only = false)
     {
-        (string, string)[] isa = avx2Only ? Avx2Only : [];
+        (string, string)[] isa = avx2Only ? Avx2Settings : [];
         var result = RunScript(Path.Combine("shared", "peer", "peer_bench.py"), threads, isa);
         foreach (var (name, ms) in RunScript(Path.Combine("tools", "bench", "peer_sgemm.py"), threads, isa)) result[name] = ms;
         // OpenBLAS 0.3.21 (Debian 12) predates Zen 5 and runs its Haswell (AVX2) kernels there, half the machine's
@@ -29,7 +29,7 @@ internal static partial class PeerBench
     }
 
     /// <summary>The peers' settings that keep them to AVX2 and FMA.</summary>
-    public static readonly (string Name, string Value)[] Avx2Only =
+    public static readonly (string Name, string Value)[] Avx2Settings =
         [("ONEDNN_MAX_CPU_ISA", "AVX2"), ("ATEN_CPU_CAPABILITY", "avx2"), ("OPENBLAS_CORETYPE", "Haswell")];
 
     /// <summary>Appended to the sgemm rows timed against OpenBLAS's SkylakeX (AVX-512) kernels; ConvKit's side is the row without it.</summary>

@@ -19,7 +19,7 @@ bool avx2Only = Option("--isa") switch
     var other => throw new ArgumentException($"--isa: expected avx2, got '{other}'"),
 };
 // The class of machine is AVX2 + FMA: on an AVX-512 host, --isa avx2 reruns the bench with the runtime's
-// AVX-512 turned off (a setting read at start-up only) and the peers held to AVX2 (PeerBench.Avx2Only).
+// AVX-512 turned off (a setting read at start-up only) and the peers held to AVX2 (PeerBench.Avx2Settings).
 if (avx2Only && System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return Avx2Only.Rerun(args);
 int threads = Option("--threads") is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : Environment.ProcessorCount;
 string? only = Option("--only");

@@ -63,8 +63,8 @@
 //   independent blocked GEMM with its own packing buffers, so there is no synchronisation
 //   inside. Stripes of n take equal numbers of whole tiles (pairs of slivers for the 8×32 tile)
 //   and the columns left over are cut along m across all stripes, so that no stripe runs a
-//   tile the others wait for (ColumnsSplitAlongN). Packing of the operand shared by all stripes is duplicated per stripe, which
-//   costs ~threads/max(m,n) of the arithmetic. The stripes run as one Parallelism.For on the
+//   tile the others wait for (ColumnsSplitAlongN). Packing of the operand shared by all
+//   stripes is duplicated per stripe, which costs ~threads/max(m,n) of the arithmetic. The stripes run as one Parallelism.For on the
 //   library's spinning workers (WorkerPool): the caller takes a stripe itself, and a worker
 //   that spun since the previous loop starts in well under a microsecond. (Parallel.For's
 //   replicas often started 1-2 ms late on the 2-core VM; thread-pool work items took ~30 µs

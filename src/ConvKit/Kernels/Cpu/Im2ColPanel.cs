@@ -125,7 +125,8 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
         int* ih0 = stackalloc int[MaxRuns];
         int* base0 = stackalloc int[MaxRuns];
         // Per run and kernel column: the load masks of the run's window (lanes inside the image; at stride 1 only the
-        // run's own lanes, so that the masked load merges straight into the sliver) and the run's lanes.
+        // run's own lanes, so that the masked load merges straight into the sliver; hi, the second window, at stride 2
+        // only), and per run its lanes. Rows of at least 8 make at most three runs.
         int kw = _g.KW;
         var lo = stackalloc Vector512<float>[MaxRuns * kw];
         var hi = stackalloc Vector512<float>[MaxRuns * kw];
@@ -145,8 +146,8 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
             {
                 var cols = (lane + Vector512.Create(ws0 + t * _g.DW)).AsUInt32();
                 lo[runs * kw + t] = Vector512.LessThan(cols, width).AsSingle();
-                hi[runs * kw + t] = Vector512.LessThan(cols + Vector512.Create(16u), width).AsSingle();
                 if (_g.SW == 1) lo[runs * kw + t] &= select[runs];
+                else hi[runs * kw + t] = Vector512.LessThan(cols + Vector512.Create(16u), width).AsSingle();
             }
             s = e;
         }
