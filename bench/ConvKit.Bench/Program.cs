@@ -1,10 +1,11 @@
 // ConvKit.Bench: times the reference workloads in C# and, when Debian's python3-torch is installed, runs
 // shared/peer/peer_bench.py in the same invocation, then prints ConvKit and PyTorch medians with their ratio.
 // Usage: dotnet run -c Release --project bench/ConvKit.Bench [-- --threads N] [--no-peer] [--only TEXT] [--rounds R]
-// --only runs the workloads whose name contains TEXT (the peers still run whole: their scripts take no filter).
-// --rounds R alternates ConvKit's workloads and the peers' R times and reports medians over the rounds.
+// The peers run in lockstep with ConvKit (PeerBench): each workload is timed in C# just before the peer times it.
+// --only runs the workloads whose name contains TEXT (the peers skip the others).
+// --rounds R runs the whole lockstep pass R times and reports medians over the rounds.
 // --isa avx2 holds ConvKit and the peers to AVX2 + FMA (the issue's class of machine) on a host with AVX-512.
-// --ab wide|grid|flip|split|runs [--budget MS] runs a paired in-process A/B of that engine switch instead (no peer; MS per workload,
+// --ab wide|grid|flip|split|runs|inplace [--budget MS] runs a paired in-process A/B of that engine switch instead (no peer; MS per workload,
 // default 4000): see PairedAb.
 using System.Diagnostics;
 using System.Globalization;
@@ -34,12 +35,14 @@ if (Option("--ab") is { } ab)
 
 int rounds = Option("--rounds") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 1;
 
-// Each round times ConvKit's workloads and then the peers', so on a shared machine whose speed drifts over minutes
-// both sides of a ratio come from the same stretch of time; the table gives the median over rounds of each side and of
-// the per-round ratios.
+// Each round runs the peers in lockstep (PeerBench): as a peer reaches a workload, ConvKit times its own of that name,
+// then the peer times it, so on a shared machine whose speed drifts both sides of a ratio come from the same few
+// seconds. Workloads the peers do not have are timed after them. The table gives the median over rounds of each side
+// and of the per-round ratios.
 var peaks = new List<double>();
 var oursByRound = new List<Dictionary<string, (double Ms, double Flops)>>();
 var torchByRound = new List<Dictionary<string, double>>();
+var workloads = Workloads.All(only).ToDictionary(w => w.Name);
 for (int round = 0; round < rounds; round++)
 {
     double peak = FmaPeak.Measure(threads);
@@ -47,36 +50,41 @@ for (int round = 0; round < rounds; round++)
     Console.WriteLine($"ConvKit.Bench  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  threads {threads}  FMA peak {peak:F1} GFLOP/s ({(FmaPeak.Wide ? 512 : 256)}-bit)"
                       + (avx2Only ? "  AVX2 only (ConvKit and peers)" : "")
                       + (rounds > 1 ? $"  round {round + 1} of {rounds}" : ""));
-    oursByRound.Add(TimeOurs());
-    torchByRound.Add(peer ? PeerBench.Run(threads, avx2Only) : new Dictionary<string, double>());
+    var ours = new Dictionary<string, (double Ms, double Flops)>();
+    // The rows against OpenBLAS's SkylakeX kernels time ConvKit's plain sgemm again, next to them.
+    bool Ready(string name)
+    {
+        string own = name.EndsWith(PeerBench.SkylakeXSuffix) ? name[..^PeerBench.SkylakeXSuffix.Length] : name;
+        if (!workloads.TryGetValue(own, out var w)) return false;
+        ours[name] = TimeOne(w);
+        return true;
+    }
+    torchByRound.Add(peer ? PeerBench.Run(threads, avx2Only, Ready) : new Dictionary<string, double>());
+    foreach (var w in workloads.Values.Where(w => !ours.ContainsKey(w.Name))) ours[w.Name] = TimeOne(w);
+    oursByRound.Add(ours);
 }
 
-Dictionary<string, (double Ms, double Flops)> TimeOurs()
+(double Ms, double Flops) TimeOne(Workloads.Workload w)
 {
-    var ours = new Dictionary<string, (double Ms, double Flops)>();
-    foreach (var w in Workloads.All(only))
+    var run = w.Setup();
+    for (int i = 0; i < w.Warmup; i++) run();
+    // Steady state, as a long-running process sees it: keep warming until a gen-0 collection has recycled the heap,
+    // so the timed runs write into memory the process already owns instead of faulting in fresh pages (PyTorch's
+    // caching allocator reaches that state on its first iterations). Capped at 3 s per workload.
+    var warm = Stopwatch.StartNew();
+    for (int gc0 = GC.CollectionCount(0); GC.CollectionCount(0) == gc0 && warm.Elapsed.TotalSeconds < 3;) run();
+    var times = new List<double>();
+    for (int i = 0; i < w.Repeats; i++)
     {
-        var run = w.Setup();
-        for (int i = 0; i < w.Warmup; i++) run();
-        // Steady state, as a long-running process sees it: keep warming until a gen-0 collection has recycled the heap,
-        // so the timed runs write into memory the process already owns instead of faulting in fresh pages (PyTorch's
-        // caching allocator reaches that state on its first iterations). Capped at 3 s per workload.
-        var warm = Stopwatch.StartNew();
-        for (int gc0 = GC.CollectionCount(0); GC.CollectionCount(0) == gc0 && warm.Elapsed.TotalSeconds < 3;) run();
-        var times = new List<double>();
-        for (int i = 0; i < w.Repeats; i++)
-        {
-            var sw = Stopwatch.StartNew();
-            run();
-            times.Add(sw.Elapsed.TotalMilliseconds);
-        }
-        times.Sort();
-        ours[w.Name] = (times[times.Count / 2], w.Flops);
-        Console.Error.WriteLine($"  {w.Name}: {ours[w.Name].Ms:F2} ms (runs {string.Join(", ", times.Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))})");
-        run = null;
-        GC.Collect();
+        var sw = Stopwatch.StartNew();
+        run();
+        times.Add(sw.Elapsed.TotalMilliseconds);
     }
-    return ours;
+    times.Sort();
+    Console.Error.WriteLine($"  {w.Name}: {times[times.Count / 2]:F2} ms (runs {string.Join(", ", times.Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))})");
+    run = null;
+    GC.Collect();
+    return (times[times.Count / 2], w.Flops);
 }
 
 static double Median(IEnumerable<double> values)
@@ -90,12 +98,12 @@ double medianPeak = Median(peaks);
 if (rounds > 1) Console.WriteLine($"Medians over {rounds} rounds (FMA peak {medianPeak:F1} GFLOP/s; per round {string.Join(", ", peaks.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))})");
 Console.WriteLine($"| {"workload",-44} | {"ConvKit ms",10} | {"peer ms",10} | {"peer/ConvKit",15} | {"GFLOP/s",8} | {"% peak",6} |" + (rounds > 1 ? " ratio per round |" : ""));
 Console.WriteLine($"|{new string('-', 46)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 17)}|{new string('-', 10)}|{new string('-', 8)}|" + (rounds > 1 ? "-----------------|" : ""));
-var names = oursByRound.SelectMany(o => o.Keys).Union(only is null ? torchByRound.SelectMany(t => t.Keys) : []).Distinct();
-if (only is not null) names = names.Union(torchByRound.SelectMany(t => t.Keys).Where(n => n.EndsWith(PeerBench.SkylakeXSuffix) && names.Contains(n[..^PeerBench.SkylakeXSuffix.Length]))).ToArray();
+var names = oursByRound.SelectMany(o => o.Keys).Union(torchByRound.SelectMany(t => t.Keys)).Distinct()
+                       .Where(n => workloads.ContainsKey(n.EndsWith(PeerBench.SkylakeXSuffix) ? n[..^PeerBench.SkylakeXSuffix.Length] : n));
 foreach (var name in names)
 {
-    // The rows against OpenBLAS's SkylakeX kernels compare ConvKit's time of the plain sgemm row.
-    string own = name.EndsWith(PeerBench.SkylakeXSuffix) ? name[..^PeerBench.SkylakeXSuffix.Length] : name;
+    // A SkylakeX row has ConvKit's own timing next to it; without the peer it falls back to the plain sgemm row's.
+    string own = oursByRound.Any(o => o.ContainsKey(name)) || !name.EndsWith(PeerBench.SkylakeXSuffix) ? name : name[..^PeerBench.SkylakeXSuffix.Length];
     var ours = oursByRound.Where(o => o.ContainsKey(own)).Select(o => o[own]).ToArray();
     var torch = torchByRound.Where(t => t.ContainsKey(name)).Select(t => t[name]).ToArray();
     var ratios = Enumerable.Range(0, rounds).Where(i => oursByRound[i].ContainsKey(own) && torchByRound[i].ContainsKey(name))
