@@ -33,3 +33,12 @@ public sealed class Avx512FactAttribute : Xunit.FactAttribute
         if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) Skip = "this CPU has no AVX-512";
     }
 }
+
+/// <summary>A fact that needs AVX2 and FMA: reported as skipped on a CPU without them.</summary>
+public sealed class Avx2FactAttribute : Xunit.FactAttribute
+{
+    public Avx2FactAttribute()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported || !System.Runtime.Intrinsics.X86.Fma.IsSupported) Skip = "this CPU has no AVX2/FMA";
+    }
+}

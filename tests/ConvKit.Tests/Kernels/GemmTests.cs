@@ -244,6 +244,29 @@ public class GemmTests
             AssertSwitchKeepsBits(on => Gemm.WideTile = on, Gemm.WideTile, rnd, m, n, k, false, acc, threads, epilogue);
     }
 
+    [Avx2Fact]
+    public void ExactEdgeRowsAgreeBitwiseWithPaddedTile()
+    {
+        // On AVX2 a ragged last row sliver of full width runs a kernel of exactly its 1 to 5 rows straight into C
+        // (Gemm.ExactEdgeRows); the same FMA chain per output, so it must give the bits of the 6-row tile through the
+        // stack buffer: every remainder of m mod 6, packed A and A read in place, B in place and packed, a ragged corner
+        // tile, several K slices, an MC block boundary, accumulation, two threads, and the fused epilogue.
+        var rnd = new Random(80);
+        GemmPaths.With(GemmPath.Avx2, () =>
+        {
+            foreach (var (m, n, k, transA, acc, threads, epilogue) in new[]
+            {
+                (64, 96, 300, false, false, 1, true),   // 10 slivers and 4 rows; A and B in place; two K slices
+                (61, 300, 513, true, true, 1, false),   // one row; packed A (transposed), B in place, three K slices
+                (17, 49, 70, false, true, 2, true),     // five rows under 3 slivers and a one-column corner; two threads
+                (250, 300, 257, false, false, 2, false),// packed B; the second MC block (106 rows) ends in 4
+                (128, 1100, 70, false, true, 2, true),  // two rows; crosses the NC panel
+                (33, 20, 9, true, false, 1, true),      // three rows; one sliver and a 4-column corner
+            })
+                AssertSwitchKeepsBits(on => Gemm.ExactEdgeRows = on, Gemm.ExactEdgeRows, rnd, m, n, k, transA, acc, threads, epilogue);
+        });
+    }
+
     [Fact]
     public void RemainderCutAlongRowsAgreesBitwiseWithColumnStripes()
     {

@@ -32,6 +32,14 @@ internal static unsafe partial class Gemm
     internal static bool WideTile = true;
 
     /// <summary>
+    /// Whether a ragged last row sliver of full width on the AVX2 path runs <see cref="KernelFma{TR}"/> on its own rows,
+    /// straight into C, rather than the 6-row tile into a stack buffer copied out row by row. 64 channels are ten 6-row
+    /// slivers and one of 4, so the 6-row tile spends 3 % of such a GEMM's FMAs on padding. Settable for paired
+    /// measurements and the test that compares the two (they agree bit for bit); the library never changes it.
+    /// </summary>
+    internal static bool ExactEdgeRows = true;
+
+    /// <summary>
     /// One mc×kc block of A against the kc×nc block of B; a is the packed A block (lda 0) or the block's first element of
     /// a row-major A with row stride lda, read in place; b is the packed B panel (ldb 0) or the block's first element of
     /// a row-major B with row stride ldb, read in place (a ragged last sliver is then packed into packB), or with
@@ -149,7 +157,9 @@ internal static unsafe partial class Gemm
         }
         float* cp = c + (long)ir * ldc + jr;
         float* bi = bias == null ? null : bias + ir;
-        bool full = mr == height && nr == NR;
+        // On AVX2 a sliver short of rows only (not of columns) runs a kernel of exactly its rows, in place.
+        bool rowEdge = isa == GemmIsa.Avx2 && nr == NR && mr < height && ExactEdgeRows;
+        bool full = (mr == height || rowEdge) && nr == NR;
         if (!full && bi != null && mr < height)
         {
             // The bias of the rows past mr is never read: the tile is cut to mr rows.
@@ -161,10 +171,11 @@ internal static unsafe partial class Gemm
         bool acc = full && add;
         switch (isa)
         {
+            case GemmIsa.Avx2 when rowEdge: KernelFmaRows(mr, kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
             // A last sliver of at most 8 columns runs half-width (it lands in the tile buffer, nr < NR).
             case GemmIsa.Avx512 when nr <= NR / 2 && HalfWidthTail: Kernel16<Ymm, Vector256<float>>(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
             case GemmIsa.Avx512: Kernel16<Zmm, Vector512<float>>(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
-            case GemmIsa.Avx2: KernelFma(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
+            case GemmIsa.Avx2: KernelFma<Rows6>(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
             default: KernelPortable(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
         }
         if (!full) StoreEdge(t.Tile, cp, ldc, mr, nr, add);

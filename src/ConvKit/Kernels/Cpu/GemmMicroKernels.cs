@@ -9,12 +9,17 @@ internal static unsafe partial class Gemm
 {
     // ---------------------------------------------------------------- micro-kernels
 
-    /// 6×16 AVX2+FMA micro-kernel: C[0:6, 0:16] (=|+=) A(6×kc) · Bpack(kc×16) (+ bias[i] on row i when bias is not null).
+    /// 6×16 AVX2+FMA micro-kernel: C[0:R, 0:16] (=|+=) A(R×kc) · Bpack(kc×16) (+ bias[i] on row i when bias is not null),
+    /// R = <typeparamref name="TR"/>'s rows: 6 for the full tile, fewer for a ragged last row sliver, whose rows past R
+    /// the JIT drops (no wasted FMAs, and the tile goes straight to C instead of through a stack tile). Each output is
+    /// the same FMA chain over k whatever R, so edges and full tiles agree bit for bit.
     /// A(i, p) = a[i·rowStride + p·kStride]: a packed kc×MR sliver (1, MR) or six rows of A read in place (lda, 1);
     /// b: kc×NR sliver, its rows bs floats apart (NR packed, 32-byte aligned; or the row stride of a row-major B read in place), c: row stride ldc.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelFma(int kc, float* a, nint rowStride, nint kStride, float* b, nint bs, float* c, int ldc, bool add, float* bias)
+    private static void KernelFma<TR>(int kc, float* a, nint rowStride, nint kStride, float* b, nint bs, float* c, int ldc, bool add, float* bias)
+        where TR : IRowCount
     {
+        int rows = TR.Rows;
         Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero;
         Vector256<float> c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero;
         Vector256<float> c20 = Vector256<float>.Zero, c21 = Vector256<float>.Zero;
@@ -25,23 +30,18 @@ internal static unsafe partial class Gemm
         {
             // The bias epilogue fused as the accumulators' start value: no extra pass over the output.
             c00 = c01 = Avx.BroadcastScalarToVector256(bias);
-            c10 = c11 = Avx.BroadcastScalarToVector256(bias + 1);
-            c20 = c21 = Avx.BroadcastScalarToVector256(bias + 2);
-            c30 = c31 = Avx.BroadcastScalarToVector256(bias + 3);
-            c40 = c41 = Avx.BroadcastScalarToVector256(bias + 4);
-            c50 = c51 = Avx.BroadcastScalarToVector256(bias + 5);
+            if (rows > 1) c10 = c11 = Avx.BroadcastScalarToVector256(bias + 1);
+            if (rows > 2) c20 = c21 = Avx.BroadcastScalarToVector256(bias + 2);
+            if (rows > 3) c30 = c31 = Avx.BroadcastScalarToVector256(bias + 3);
+            if (rows > 4) c40 = c41 = Avx.BroadcastScalarToVector256(bias + 4);
+            if (rows > 5) c50 = c51 = Avx.BroadcastScalarToVector256(bias + 5);
         }
 
         {
             // Pull the C tile toward L1 while the k loop runs (a row may straddle two lines).
             byte* q = (byte*)c;
             nint ld = (nint)ldc * sizeof(float);
-            Sse.Prefetch0(q); Sse.Prefetch0(q + 60); q += ld;
-            Sse.Prefetch0(q); Sse.Prefetch0(q + 60); q += ld;
-            Sse.Prefetch0(q); Sse.Prefetch0(q + 60); q += ld;
-            Sse.Prefetch0(q); Sse.Prefetch0(q + 60); q += ld;
-            Sse.Prefetch0(q); Sse.Prefetch0(q + 60); q += ld;
-            Sse.Prefetch0(q); Sse.Prefetch0(q + 60);
+            for (int i = 0; i < rows; i++, q += ld) { Sse.Prefetch0(q); Sse.Prefetch0(q + 60); }
         }
         // A element (i, p) is at a[i·rowStride + p·kStride]: packed slivers (1, MR) or rows of a row-major A read in place (lda, 1).
         float* r0 = a, r1 = r0 + rowStride, r2 = r1 + rowStride, r3 = r2 + rowStride, r4 = r3 + rowStride, r5 = r4 + rowStride;
@@ -54,31 +54,43 @@ internal static unsafe partial class Gemm
             Vector256<float> b1 = Avx.LoadVector256(b + 8);
             Vector256<float> t;
             t = Avx.BroadcastScalarToVector256(r0 + o); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
-            t = Avx.BroadcastScalarToVector256(r1 + o); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11);
-            t = Avx.BroadcastScalarToVector256(r2 + o); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21);
-            t = Avx.BroadcastScalarToVector256(r3 + o); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31);
-            t = Avx.BroadcastScalarToVector256(r4 + o); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41);
-            t = Avx.BroadcastScalarToVector256(r5 + o); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51);
+            if (rows > 1) { t = Avx.BroadcastScalarToVector256(r1 + o); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11); }
+            if (rows > 2) { t = Avx.BroadcastScalarToVector256(r2 + o); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21); }
+            if (rows > 3) { t = Avx.BroadcastScalarToVector256(r3 + o); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31); }
+            if (rows > 4) { t = Avx.BroadcastScalarToVector256(r4 + o); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41); }
+            if (rows > 5) { t = Avx.BroadcastScalarToVector256(r5 + o); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51); }
             o += kStride;
             b += bs;
         }
 
-        float* c0 = c, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
-        if (add)
+        Ymm.Store(c, c00, add); Ymm.Store(c + 8, c01, add);
+        if (rows > 1) { Ymm.Store(c + ldc, c10, add); Ymm.Store(c + ldc + 8, c11, add); }
+        if (rows > 2) { Ymm.Store(c + 2 * ldc, c20, add); Ymm.Store(c + 2 * ldc + 8, c21, add); }
+        if (rows > 3) { Ymm.Store(c + 3 * ldc, c30, add); Ymm.Store(c + 3 * ldc + 8, c31, add); }
+        if (rows > 4) { Ymm.Store(c + 4 * ldc, c40, add); Ymm.Store(c + 4 * ldc + 8, c41, add); }
+        if (rows > 5) { Ymm.Store(c + 5 * ldc, c50, add); Ymm.Store(c + 5 * ldc + 8, c51, add); }
+    }
+
+    /// <summary>The rows of a <see cref="KernelFma{TR}"/> tile, as a type so that each count is its own compiled kernel.</summary>
+    internal interface IRowCount { static abstract int Rows { get; } }
+    internal readonly struct Rows1 : IRowCount { public static int Rows => 1; }
+    internal readonly struct Rows2 : IRowCount { public static int Rows => 2; }
+    internal readonly struct Rows3 : IRowCount { public static int Rows => 3; }
+    internal readonly struct Rows4 : IRowCount { public static int Rows => 4; }
+    internal readonly struct Rows5 : IRowCount { public static int Rows => 5; }
+    internal readonly struct Rows6 : IRowCount { public static int Rows => MR; }
+
+    /// <summary><see cref="KernelFma{TR}"/> on the <paramref name="mr"/> (1 to 5) rows of a ragged last row sliver.</summary>
+    private static void KernelFmaRows(int mr, int kc, float* a, nint rs, nint ks, float* b, nint bs, float* c, int ldc, bool add, float* bias)
+    {
+        switch (mr)
         {
-            c00 = Avx.Add(c00, Avx.LoadVector256(c0)); c01 = Avx.Add(c01, Avx.LoadVector256(c0 + 8));
-            c10 = Avx.Add(c10, Avx.LoadVector256(c1)); c11 = Avx.Add(c11, Avx.LoadVector256(c1 + 8));
-            c20 = Avx.Add(c20, Avx.LoadVector256(c2)); c21 = Avx.Add(c21, Avx.LoadVector256(c2 + 8));
-            c30 = Avx.Add(c30, Avx.LoadVector256(c3)); c31 = Avx.Add(c31, Avx.LoadVector256(c3 + 8));
-            c40 = Avx.Add(c40, Avx.LoadVector256(c4)); c41 = Avx.Add(c41, Avx.LoadVector256(c4 + 8));
-            c50 = Avx.Add(c50, Avx.LoadVector256(c5)); c51 = Avx.Add(c51, Avx.LoadVector256(c5 + 8));
+            case 1: KernelFma<Rows1>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
+            case 2: KernelFma<Rows2>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
+            case 3: KernelFma<Rows3>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
+            case 4: KernelFma<Rows4>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
+            default: KernelFma<Rows5>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
         }
-        Avx.Store(c0, c00); Avx.Store(c0 + 8, c01);
-        Avx.Store(c1, c10); Avx.Store(c1 + 8, c11);
-        Avx.Store(c2, c20); Avx.Store(c2 + 8, c21);
-        Avx.Store(c3, c30); Avx.Store(c3 + 8, c31);
-        Avx.Store(c4, c40); Avx.Store(c4 + 8, c41);
-        Avx.Store(c5, c50); Avx.Store(c5 + 8, c51);
     }
 
     /// 16-row AVX-512-class micro-kernel: C[0:16, 0:W] (=|+=) A(16×kc) · Bpack(kc×16)[:, 0:W] (+ bias[i] on row i when bias
@@ -87,9 +99,9 @@ internal static unsafe partial class Gemm
     /// useful multiply-add, where the 16-wide tile would spend half its FMAs on padding: a 7×7 plane's 49 columns are
     /// three full slivers and one of a single column).
     /// A(i, p) = a[i·rs + p·ks]: a packed kc×<see cref="MR512"/> sliver (1, MR512) or sixteen rows of A read in place
-    /// (lda, 1); b: the kc×NR sliver of <see cref="KernelFma"/>, its first W floats per k. With 32 registers the tile is
+    /// (lda, 1); b: the kc×NR sliver of <see cref="KernelFma{TR}"/>, its first W floats per k. With 32 registers the tile is
     /// 16 rows: per k one B load and 16 broadcast FMAs, 0.125 loaded floats per multiply-add against the 6×16 AVX2
-    /// tile's 0.23. Each output is the same FMA chain over k as in <see cref="KernelFma"/>, so the kernels agree bit for bit.
+    /// tile's 0.23. Each output is the same FMA chain over k as in <see cref="KernelFma{TR}"/>, so the kernels agree bit for bit.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel16<TV, TVec>(int kc, float* a, nint rs, nint ks, float* b, nint bs, float* c, int ldc, bool add, float* bias)
         where TV : IRowVector<TVec> where TVec : unmanaged
@@ -255,7 +267,7 @@ internal static unsafe partial class Gemm
     }
 
     /// Portable micro-kernel (Vector128, any ISA; software fallback where not accelerated).
-    /// Same packed layout as <see cref="KernelFma"/>; processes the 6×16 tile as three
+    /// Same packed layout as <see cref="KernelFma{TR}"/>; processes the 6×16 tile as three
     /// 2×16 strips so 8 accumulators + 4 B vectors fit in 16 SSE/NEON registers.
     private static void KernelPortable(int kc, float* a, nint rowStride, nint kStride, float* b, nint bs, float* c, int ldc, bool add, float* bias)
     {
