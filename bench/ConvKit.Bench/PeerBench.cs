@@ -1,29 +1,36 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.Intrinsics.X86;
-using System.Text.RegularExpressions;
 
 namespace ConvKit.Bench;
 
 /// <summary>
-/// Runs the peers with Debian's /usr/bin/python3 and parses their "name   12.34 ms" lines: shared/peer/peer_bench.py
+/// Runs the peers with Debian's /usr/bin/python3: shared/peer/peer_bench.py
 /// (PyTorch) and tools/bench/peer_sgemm.py (numpy on OpenBLAS), both with OPENBLAS_NUM_THREADS set. They run in lockstep
-/// with ConvKit's timings through tools/bench/peer_lockstep.py: before the peer times a workload it announces it, the
-/// caller times its own workload of that name, and only then does the peer go on. On a shared host whose speed drifts
-/// over minutes, the two sides of each ratio are then seconds apart rather than a whole pass of the suite.
+/// with ConvKit's timings through tools/bench/peer_lockstep.py: when the peer reaches a workload, both sides warm up and
+/// then alternate blocks of calls (about 100 ms each, or one call of a longer workload), each block reporting the
+/// median of its calls; the ratio is the median over the pairs of blocks. On a shared host whose speed drifts from
+/// second to second, the two sides of each ratio are then a tenth of a second apart rather than a pass of the suite.
 /// </summary>
-internal static partial class PeerBench
+internal static class PeerBench
 {
     /// <summary>
     /// Times the peers; with <paramref name="avx2Only"/> they are held to AVX2 as ConvKit is under DOTNET_EnableAVX512=0
     /// (oneDNN's ONEDNN_MAX_CPU_ISA, ATen's ATEN_CPU_CAPABILITY, OpenBLAS's Haswell kernels): the issue's class of machine.
     /// </summary>
-    /// <param name="ready">Called with a row's name (with <see cref="SkylakeXSuffix"/> on those rows) just before the peer
-    /// times it; the caller times its own side then and returns false where it has none, so the peer skips the row.</param>
-    public static Dictionary<string, double> Run(int threads, bool avx2Only, Func<string, bool> ready)
+    /// <summary>ConvKit's side of one workload, warmed up: <see cref="Block"/> times a block of calls and returns its
+    /// median in ms, <see cref="Blocks"/> pairs are run, then <see cref="Done"/> releases the workload.</summary>
+    public sealed record OwnSide(Func<double> Block, int Blocks, Action Done);
+
+    /// <summary>The block medians of both sides, in the order they were paired.</summary>
+    public sealed record Paired(double[] Ours, double[] Peer);
+
+    /// <param name="ready">Called with a row's name (with <see cref="SkylakeXSuffix"/> on those rows) when the peer reaches
+    /// it; the caller sets up and warms its own side and returns it, or null where it has none (the peer skips the row).</param>
+    public static Dictionary<string, Paired> Run(int threads, bool avx2Only, Func<string, OwnSide?> ready)
     {
         (string, string)[] isa = avx2Only ? Avx2Settings : [];
-        var result = new Dictionary<string, double>();
+        var result = new Dictionary<string, Paired>();
         RunScript(Path.Combine("shared", "peer", "peer_bench.py"), threads, isa, "", ready, result);
         RunScript(Path.Combine("tools", "bench", "peer_sgemm.py"), threads, isa, "", ready, result);
         // OpenBLAS 0.3.21 (Debian 12) predates Zen 5 and runs its Haswell (AVX2) kernels there, half the machine's
@@ -41,7 +48,7 @@ internal static partial class PeerBench
     public const string SkylakeXSuffix = " vs OpenBLAS SkylakeX";
 
     private static void RunScript(string relative, int threads, (string Name, string Value)[] env, string suffix,
-                                  Func<string, bool> ready, Dictionary<string, double> result)
+                                  Func<string, OwnSide?> ready, Dictionary<string, Paired> result)
     {
         var script = FindScript(relative);
         var driver = FindScript(Path.Combine("tools", "bench", "peer_lockstep.py"));
@@ -64,21 +71,40 @@ internal static partial class PeerBench
         var errors = new System.Text.StringBuilder();
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (errors) errors.AppendLine(e.Data); };
         p.BeginErrorReadLine();
+        string? LastError() { lock (errors) return errors.ToString().Split('\n').LastOrDefault(l => l.Trim().Length > 0); }
+        void Send(string command) { p.StandardInput.WriteLine(command); p.StandardInput.Flush(); }
+        string Expect(string word)
+        {
+            string? reply = p.StandardOutput.ReadLine();
+            if (reply is null || !reply.StartsWith(word, StringComparison.Ordinal))
+                throw new InvalidOperationException($"{relative} in lockstep: expected '{word}', got '{reply ?? "end of output"}' ({LastError()})");
+            return reply[word.Length..].Trim();
+        }
         for (string? line; (line = p.StandardOutput.ReadLine()) is not null;)
         {
-            if (line.StartsWith("ready ", StringComparison.Ordinal))
+            if (!line.StartsWith("ready ", StringComparison.Ordinal)) continue; // the script's own table of medians
+            string name = line["ready ".Length..].Trim() + suffix;
+            // The peer waits on stdin while ConvKit's side sets up and warms, so that side has the machine to itself.
+            var own = ready(name);
+            if (own is null) { Send("skip"); continue; }
+            Send("go");
+            Expect("warm");
+            var ours = new double[own.Blocks];
+            var peer = new double[own.Blocks];
+            for (int i = 0; i < own.Blocks; i++)
             {
-                // The peer waits on stdin meanwhile, so ConvKit's side has the machine to itself.
-                p.StandardInput.WriteLine(ready(line["ready ".Length..].Trim() + suffix) ? "go" : "skip");
-                p.StandardInput.Flush();
+                // Which side goes first alternates, so a steady drift within a pair favours neither.
+                if (i % 2 == 0) ours[i] = own.Block();
+                Send("block");
+                peer[i] = double.Parse(Expect("block"), CultureInfo.InvariantCulture);
+                if (i % 2 == 1) ours[i] = own.Block();
             }
-            else if (Line().Match(line) is { Success: true } m)
-                result[m.Groups[1].Value.Trim() + suffix] = double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+            Send("end");
+            own.Done();
+            result[name] = new Paired(ours, peer);
         }
         p.WaitForExit();
-        if (p.ExitCode != 0)
-            lock (errors)
-                Console.WriteLine($"({relative} failed with exit code {p.ExitCode}: {errors.ToString().Split('\n').LastOrDefault(l => l.Trim().Length > 0)})");
+        if (p.ExitCode != 0) Console.WriteLine($"({relative} failed with exit code {p.ExitCode}: {LastError()})");
     }
 
     /// <summary>The script at <paramref name="relative"/> under the nearest ancestor of the program's folder that has it.</summary>
@@ -91,7 +117,4 @@ internal static partial class PeerBench
         }
         return null;
     }
-
-    [GeneratedRegex(@"^(.+?)\s+([0-9.]+) ms\s*$")]
-    private static partial Regex Line();
 }

@@ -35,13 +35,14 @@ if (Option("--ab") is { } ab)
 
 int rounds = Option("--rounds") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 1;
 
-// Each round runs the peers in lockstep (PeerBench): as a peer reaches a workload, ConvKit times its own of that name,
-// then the peer times it, so on a shared machine whose speed drifts both sides of a ratio come from the same few
-// seconds. Workloads the peers do not have are timed after them. The table gives the median over rounds of each side
-// and of the per-round ratios.
+// Each round runs the peers in lockstep (PeerBench): as a peer reaches a workload, ConvKit sets up and warms its own of
+// that name, the peer warms up, and the two alternate blocks of calls of about 100 ms; a round's ratio for the workload
+// is the median of the pairs' ratios. Workloads the peers do not have are timed after them, on their own. The table
+// gives the median over rounds of each side and of the per-round ratios.
 var peaks = new List<double>();
 var oursByRound = new List<Dictionary<string, (double Ms, double Flops)>>();
 var torchByRound = new List<Dictionary<string, double>>();
+var ratiosByRound = new List<Dictionary<string, double>>();
 var workloads = Workloads.All(only).ToDictionary(w => w.Name);
 for (int round = 0; round < rounds; round++)
 {
@@ -51,35 +52,68 @@ for (int round = 0; round < rounds; round++)
                       + (avx2Only ? "  AVX2 only (ConvKit and peers)" : "")
                       + (rounds > 1 ? $"  round {round + 1} of {rounds}" : ""));
     var ours = new Dictionary<string, (double Ms, double Flops)>();
-    // The rows against OpenBLAS's SkylakeX kernels time ConvKit's plain sgemm again, next to them.
-    bool Ready(string name)
+    var torch = new Dictionary<string, double>();
+    var ratios = new Dictionary<string, double>();
+    // The rows against OpenBLAS's SkylakeX kernels time ConvKit's plain sgemm again, paired with them.
+    PeerBench.OwnSide? Ready(string name)
     {
         string own = name.EndsWith(PeerBench.SkylakeXSuffix) ? name[..^PeerBench.SkylakeXSuffix.Length] : name;
-        if (!workloads.TryGetValue(own, out var w)) return false;
-        ours[name] = TimeOne(w);
-        return true;
+        if (!workloads.TryGetValue(own, out var w)) return null;
+        Action? run = w.Setup();
+        double perCall = Warm(run, w);
+        int calls = Math.Max(1, (int)(100 / perCall));
+        return new(() => Block(run!, calls), w.Repeats, () => { run = null; GC.Collect(); });
     }
-    torchByRound.Add(peer ? PeerBench.Run(threads, avx2Only, Ready) : new Dictionary<string, double>());
+    if (peer)
+        foreach (var (name, pairs) in PeerBench.Run(threads, avx2Only, Ready))
+        {
+            string own = name.EndsWith(PeerBench.SkylakeXSuffix) ? name[..^PeerBench.SkylakeXSuffix.Length] : name;
+            ours[name] = (Median(pairs.Ours), workloads[own].Flops);
+            torch[name] = Median(pairs.Peer);
+            ratios[name] = Median(pairs.Peer.Zip(pairs.Ours, (a, b) => a / b));
+            Console.Error.WriteLine($"  {name}: ConvKit {ours[name].Ms:F2} ms, peer {torch[name]:F2} ms, ratio {ratios[name]:F2} " +
+                                    $"(pairs {string.Join(" ", pairs.Peer.Zip(pairs.Ours, (a, b) => (a / b).ToString("F2", CultureInfo.InvariantCulture)))})");
+        }
     foreach (var w in workloads.Values.Where(w => !ours.ContainsKey(w.Name))) ours[w.Name] = TimeOne(w);
     oursByRound.Add(ours);
+    torchByRound.Add(torch);
+    ratiosByRound.Add(ratios);
 }
 
-(double Ms, double Flops) TimeOne(Workloads.Workload w)
+// Steady state, as a long-running process sees it: the workload's warm-up calls, then more until a gen-0 collection
+// has recycled the heap, so the timed runs write into memory the process already owns instead of faulting in fresh
+// pages (PyTorch's caching allocator reaches that state on its first iterations); capped at 3 s. Returns the last
+// call's time in ms.
+static double Warm(Action run, Workloads.Workload w)
 {
-    var run = w.Setup();
     for (int i = 0; i < w.Warmup; i++) run();
-    // Steady state, as a long-running process sees it: keep warming until a gen-0 collection has recycled the heap,
-    // so the timed runs write into memory the process already owns instead of faulting in fresh pages (PyTorch's
-    // caching allocator reaches that state on its first iterations). Capped at 3 s per workload.
     var warm = Stopwatch.StartNew();
     for (int gc0 = GC.CollectionCount(0); GC.CollectionCount(0) == gc0 && warm.Elapsed.TotalSeconds < 3;) run();
-    var times = new List<double>();
-    for (int i = 0; i < w.Repeats; i++)
+    long t0 = Stopwatch.GetTimestamp();
+    run();
+    return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+}
+
+// The median time in ms of a block of calls.
+static double Block(Action run, int calls)
+{
+    var times = new double[calls];
+    for (int i = 0; i < calls; i++)
     {
-        var sw = Stopwatch.StartNew();
+        long t0 = Stopwatch.GetTimestamp();
         run();
-        times.Add(sw.Elapsed.TotalMilliseconds);
+        times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
     }
+    return Median(times);
+}
+
+// A workload no peer has (or every workload without the peers): its repeats, timed on their own.
+(double Ms, double Flops) TimeOne(Workloads.Workload w)
+{
+    Action? run = w.Setup();
+    Warm(run, w);
+    var times = new List<double>();
+    for (int i = 0; i < w.Repeats; i++) times.Add(Block(run, 1));
     times.Sort();
     Console.Error.WriteLine($"  {w.Name}: {times[times.Count / 2]:F2} ms (runs {string.Join(", ", times.Select(v => v.ToString("F1", CultureInfo.InvariantCulture)))})");
     run = null;
@@ -102,12 +136,11 @@ var names = oursByRound.SelectMany(o => o.Keys).Union(torchByRound.SelectMany(t 
                        .Where(n => workloads.ContainsKey(n.EndsWith(PeerBench.SkylakeXSuffix) ? n[..^PeerBench.SkylakeXSuffix.Length] : n));
 foreach (var name in names)
 {
-    // A SkylakeX row has ConvKit's own timing next to it; without the peer it falls back to the plain sgemm row's.
+    // A SkylakeX row has ConvKit's own timing paired with it; without the peer it falls back to the plain sgemm row's.
     string own = oursByRound.Any(o => o.ContainsKey(name)) || !name.EndsWith(PeerBench.SkylakeXSuffix) ? name : name[..^PeerBench.SkylakeXSuffix.Length];
     var ours = oursByRound.Where(o => o.ContainsKey(own)).Select(o => o[own]).ToArray();
     var torch = torchByRound.Where(t => t.ContainsKey(name)).Select(t => t[name]).ToArray();
-    var ratios = Enumerable.Range(0, rounds).Where(i => oursByRound[i].ContainsKey(own) && torchByRound[i].ContainsKey(name))
-                           .Select(i => torchByRound[i][name] / oursByRound[i][own].Ms).ToArray();
+    var ratios = ratiosByRound.Where(r => r.ContainsKey(name)).Select(r => r[name]).ToArray();
     double ms = Median(ours.Select(o => o.Ms)), flops = ours.Length > 0 ? ours[0].Flops : 0;
     double gflops = flops > 0 ? flops / (ms * 1e6) : double.NaN;
     Console.WriteLine($"| {name,-44} | {Fmt(ms),10} | {Fmt(Median(torch)),10} | {(ratios.Length > 0 ? Fmt(Median(ratios)) + "x" : "n/a"),15} | " +

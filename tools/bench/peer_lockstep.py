@@ -1,25 +1,62 @@
-"""Runs a peer timing script in lockstep with ConvKit.Bench, so that on a shared machine whose speed drifts over
-minutes both sides of each ratio are timed within seconds of each other.
+"""Runs a peer timing script in lockstep with ConvKit.Bench, so that on a shared machine whose speed drifts both sides
+of each ratio are timed within a fraction of a second of each other.
 
 Usage: /usr/bin/python3 tools/bench/peer_lockstep.py SCRIPT [args...]
 
-SCRIPT is a peer script in the shape of shared/peer/peer_bench.py: it defines med(f, ...) and records each workload as
-rows.append((NAME, med(...))). The script is run unchanged except that each such med(...) call becomes
-lockstep(NAME, med, ...): it prints "ready NAME" and waits for one line on stdin. On "go" it times the workload as the
-script would and prints "NAME  12.34 ms" at once; on "skip" it does not time it (its row then reads nan and is not
-parsed). ConvKit.Bench times its own workload of that name between the two, while this process waits."""
+SCRIPT is a peer script in the shape of shared/peer/peer_bench.py: it defines med(f, ..., warm=...) and records each
+workload as rows.append((NAME, med(...))). The script runs unchanged except that each such med(...) call becomes
+lockstep(NAME, med, ...), which speaks this protocol on stdin / stdout (one line each):
+
+  peer: "ready NAME"        ConvKit.Bench: "skip" (the row reads nan and is not parsed) or "go" (after its own warm-up)
+  peer: runs med's warm-up calls, then "warm"
+  ConvKit.Bench: "block"    peer: times a block of calls (about BLOCK_S seconds, at least one call), "block MS" (its median)
+  ... as many blocks as ConvKit.Bench asks for, each after one block of its own ...
+  ConvKit.Bench: "end"      peer: "NAME  12.34 ms" (the median of its blocks)
+"""
 import ast
+import inspect
 import sys
+import time
+
+# Long enough that a block's first call (which may wake sleeping worker threads) is a small part of it, short enough
+# that the two sides' blocks are close in time.
+BLOCK_S = 0.1
+
+
+def _read(expected):
+    line = sys.stdin.readline().strip()
+    if line not in expected:
+        raise SystemExit(f"peer_lockstep: expected one of {expected} on stdin, got {line!r}")
+    return line
+
+
+def _median(v):
+    v = sorted(v)
+    return v[len(v) // 2]
 
 
 def lockstep(name, med, *args, **kwargs):
+    bound = inspect.signature(med).bind(*args, **kwargs)
+    bound.apply_defaults()
+    f = bound.arguments[next(iter(bound.signature.parameters))]
+    warm = bound.arguments.get("warm", 1)
     print("ready", name, flush=True)
-    answer = sys.stdin.readline().strip()
-    if answer == "skip":
+    if _read(("go", "skip")) == "skip":
         return float("nan")
-    if answer != "go":
-        raise SystemExit(f"peer_lockstep: expected 'go' or 'skip' on stdin, got {answer!r}")
-    ms = med(*args, **kwargs)
+    started = time.perf_counter()
+    for _ in range(max(1, warm)):
+        f()
+    per_call = (time.perf_counter() - started) / max(1, warm)
+    calls = max(1, int(BLOCK_S / max(per_call, 1e-6)))
+    print("warm", flush=True)
+    blocks = []
+    while _read(("block", "end")) == "block":
+        ts = []
+        for _ in range(calls):
+            t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
+        blocks.append(_median(ts) * 1e3)
+        print(f"block {blocks[-1]:.6f}", flush=True)
+    ms = _median(blocks)
     print(f"{name:45s} {ms:9.2f} ms", flush=True)
     return ms
 
@@ -52,7 +89,6 @@ def main():
     tree = ast.fix_missing_locations(rows.visit(tree))
     if rows.count == 0:
         raise SystemExit(f"peer_lockstep: {path} has no rows.append((NAME, med(...))) to time in lockstep")
-    sys.path.insert(0, path.rsplit("/", 1)[0] if "/" in path else ".")
     exec(compile(tree, path, "exec"), {"__name__": "__main__", "__file__": path, "__lockstep": lockstep})
 
 
