@@ -5,19 +5,15 @@ using System.Runtime.Intrinsics.X86;
 namespace ConvKit.Bench;
 
 /// <summary>
-/// Runs the peers with Debian's /usr/bin/python3: shared/peer/peer_bench.py
-/// (PyTorch) and tools/bench/peer_sgemm.py (numpy on OpenBLAS), both with OPENBLAS_NUM_THREADS set. They run in lockstep
-/// with ConvKit's timings through tools/bench/peer_lockstep.py: when the peer reaches a workload, both sides warm up and
-/// then alternate blocks of calls (about 100 ms each, or one call of a longer workload), each block reporting the
-/// median of its calls; the ratio is the median over the pairs of blocks. On a shared host whose speed drifts from
-/// second to second, the two sides of each ratio are then a tenth of a second apart rather than a pass of the suite.
+/// Runs the peers with Debian's /usr/bin/python3: shared/peer/peer_bench.py (PyTorch) and tools/bench/peer_sgemm.py
+/// (numpy on OpenBLAS), both with OPENBLAS_NUM_THREADS set. They run in lockstep with ConvKit's timings through
+/// tools/bench/peer_lockstep.py: when the peer reaches a workload, both sides warm up and then alternate blocks of calls
+/// (about 100 ms each, or one call of a longer workload), each block reporting the median of its calls; the ratio is the
+/// median over the pairs of blocks. On a shared host whose speed drifts from second to second, the two sides of each
+/// ratio are then a tenth of a second apart rather than a pass of the suite.
 /// </summary>
 internal static class PeerBench
 {
-    /// <summary>
-    /// Times the peers; with <paramref name="avx2Only"/> they are held to AVX2 as ConvKit is under DOTNET_EnableAVX512=0
-    /// (oneDNN's ONEDNN_MAX_CPU_ISA, ATen's ATEN_CPU_CAPABILITY, OpenBLAS's Haswell kernels): the class of machine.
-    /// </summary>
     /// <summary>ConvKit's side of one workload, warmed up: <see cref="Block"/> times a block of calls and returns its
     /// median in ms, <see cref="Blocks"/> pairs are run, then <see cref="Done"/> releases the workload.</summary>
     public sealed record OwnSide(Func<double> Block, int Blocks, Action Done);
@@ -25,6 +21,10 @@ internal static class PeerBench
     /// <summary>The block medians of both sides, in the order they were paired.</summary>
     public sealed record Paired(double[] Ours, double[] Peer);
 
+    /// <summary>
+    /// Times the peers; with <paramref name="avx2Only"/> they are held to AVX2 as ConvKit is under DOTNET_EnableAVX512=0
+    /// (oneDNN's ONEDNN_MAX_CPU_ISA, ATen's ATEN_CPU_CAPABILITY, OpenBLAS's Haswell kernels): the class of machine.
+    /// </summary>
     /// <param name="ready">Called with a row's name (with <see cref="SkylakeXSuffix"/> on those rows) when the peer reaches
     /// it; the caller sets up and warms its own side and returns it, or null where it has none (the peer skips the row).</param>
     public static Dictionary<string, Paired> Run(int threads, bool avx2Only, Func<string, OwnSide?> ready)

@@ -1,12 +1,12 @@
 // ConvKit.Bench: times the reference workloads in C# and, when Debian's python3-torch is installed, runs
 // shared/peer/peer_bench.py in the same invocation, then prints ConvKit and PyTorch medians with their ratio.
 // Usage: dotnet run -c Release --project bench/ConvKit.Bench [-- --threads N] [--no-peer] [--only TEXT] [--rounds R]
-// The peers run in lockstep with ConvKit (PeerBench): each workload is timed in C# just before the peer times it.
+// The peers run in lockstep with ConvKit (PeerBench): per workload, the two sides alternate blocks of calls.
 // --only runs the workloads whose name contains TEXT (the peers skip the others).
 // --rounds R runs the whole lockstep pass R times and reports medians over the rounds.
 // --isa avx2 holds ConvKit and the peers to AVX2 + FMA (the class of machine) on a host with AVX-512.
-// --ab wide|grid|flip|split|runs|inplace|edges [--budget MS] runs a paired in-process A/B of that engine switch instead (no peer; MS per workload,
-// default 4000): see PairedAb.
+// --ab wide|grid|flip|split|runs|inplace|edges [--budget MS] runs a paired in-process A/B of that engine switch instead
+// (no peer; MS per workload, default 4000): see PairedAb.
 using System.Diagnostics;
 using System.Globalization;
 using ConvKit;
