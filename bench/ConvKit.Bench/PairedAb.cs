@@ -19,6 +19,7 @@ internal static class PairedAb
         ["runs"] = on => Im2ColPanel.Runs512 = on,       // row-crossing slivers as masked 512-bit run loads, not gathers
         ["split"] = on => Gemm.BalancedRemainder = on,   // the columns past whole tiles per stripe cut along m
         ["inplace"] = on => Gemm.InPlaceBMaxRows = on ? 64 : 0, // few-row GEMMs read a row-major B in place, unpacked
+        ["stage"] = on => Gemm.StageInPlaceB = on,      // AVX2: a B sliver read in place copied to L1 at its first row sliver
         ["edges"] = on => Gemm.ExactEdgeRows = on,      // AVX2: a ragged last row sliver on a kernel of exactly its rows
     };
 

@@ -267,6 +267,32 @@ public class GemmTests
         });
     }
 
+    [Avx2Fact]
+    public void StagedInPlaceBAgreesBitwiseWithReadingItInPlace()
+    {
+        // On AVX2 a B read in place whose rows would crowd L1 is copied per column sliver at its first row sliver
+        // (Gemm.StageInPlaceB); the kernel sees the same floats, so the bits must be those of reading B in place: row
+        // strides of 16 and of 64 L1 sets, K slices that do and do not stage, ragged row slivers, accumulation, two
+        // threads, transposed A, and the fused epilogue.
+        Assert.True(Gemm.StagesB(GemmIsa.Avx2, 1088, 256));   // 68 lines a row: 16 sets, 256 rows
+        Assert.False(Gemm.StagesB(GemmIsa.Avx2, 1088, 44));   // a short last K slice fits
+        Assert.False(Gemm.StagesB(GemmIsa.Avx2, 1040, 256));  // 65 lines a row: all 64 sets
+        Assert.True(Gemm.StagesB(GemmIsa.Avx2, 576, 129));    // 36 lines a row: 16 sets
+        Assert.False(Gemm.StagesB(GemmIsa.Avx512, 1088, 256));
+        var rnd = new Random(81);
+        GemmPaths.With(GemmPath.Avx2, () =>
+        {
+            foreach (var (m, n, k, transA, acc, threads, epilogue) in new[]
+            {
+                (64, 1088, 300, false, false, 1, true),  // staged first K slice, unstaged second (44 rows)
+                (37, 576, 129, true, true, 2, true),     // staged; one-row edge; two threads; transposed A
+                (61, 1040, 300, false, true, 1, false),  // line-shifted rows: read in place throughout
+                (16, 2048, 513, false, true, 2, true),   // a 4 KiB-multiple stride: B packed whole, never staged
+            })
+                AssertSwitchKeepsBits(on => Gemm.StageInPlaceB = on, Gemm.StageInPlaceB, rnd, m, n, k, transA, acc, threads, epilogue);
+        });
+    }
+
     [Fact]
     public void RemainderCutAlongRowsAgreesBitwiseWithColumnStripes()
     {

@@ -40,6 +40,35 @@ internal static unsafe partial class Gemm
     internal static bool ExactEdgeRows = true;
 
     /// <summary>
+    /// Whether, on the AVX2 path, a full column sliver of a row-major B read in place is first copied into a packed
+    /// sliver (contiguous, kc·64 bytes) that its row slivers then share, where its rows would crowd L1: a B row stride
+    /// such as the 1×1 layer's 12.25 KiB puts the rows in 16 of L1's 64 sets, so read in place its 256-row sliver is
+    /// fetched from L2 again for each of the 11 row slivers of 64 channels (<see cref="StagesB"/>). Paired A/B on Zen 3:
+    /// the N1 C256 56×56 → 64 1×1 layer 1.09–1.12. Settable for paired measurements; the library never changes it.
+    /// </summary>
+    internal static bool StageInPlaceB = true;
+
+    /// <summary>
+    /// Whether <see cref="StageInPlaceB"/> applies: the kc rows of a sliver, ldb floats apart, would fill more than half
+    /// the ways of the L1 sets they start in (64 sets of 64-byte lines, as on Zen 2–5 and recent Intel cores). Rows that
+    /// are not line-aligned fall in every set. Short slivers fit whatever their stride, and there the copy is pure cost
+    /// (the 64-row slivers of ResNet18's first Winograd layer read 0.98–0.99 staged).
+    /// </summary>
+    internal static bool StagesB(GemmIsa isa, int ldb, int kc)
+    {
+        if (isa != GemmIsa.Avx2 || !StageInPlaceB || ldb == 0) return false;
+        int sets = 64;
+        if (ldb % 16 == 0)
+        {
+            // Row r starts in set (r · ldb / 16) mod 64: gcd(64, ldb / 16) rows share a set cycle.
+            int step = ldb / 16 % 64, g = 64;
+            for (int x = step; x != 0;) (g, x) = (x, g % x);
+            sets = 64 / g;
+        }
+        return kc > 4 * sets;
+    }
+
+    /// <summary>
     /// One mc×kc block of A against the kc×nc block of B; a is the packed A block (lda 0) or the block's first element of
     /// a row-major A with row stride lda, read in place; b is the packed B panel (ldb 0) or the block's first element of
     /// a row-major B with row stride ldb, read in place (a ragged last sliver is then packed into packB), or with
@@ -58,6 +87,7 @@ internal static unsafe partial class Gemm
         float* edgeA = stackalloc float[lda != 0 ? height * kc + 8 : 1];
         t.EdgeA = (float*)(((nint)edgeA + 31) & ~(nint)31);
         bool wide = isa == GemmIsa.Avx512 && WideTile && wideTile;
+        bool stageB = StagesB(isa, ldb, kc);
 
         for (int jr = 0; jr < nc; jr += NR)
         {
@@ -72,8 +102,8 @@ internal static unsafe partial class Gemm
                 {
                     if (mc - ir < height)
                     {
-                        Tile(ir, jr, mc, nc, kc, a, lda, b, ldb, bRows, packB, c, ldc, add, isa, bias, map, ref t, repack: true);
-                        Tile(ir, jr + NR, mc, nc, kc, a, lda, b, ldb, bRows, packB, c, ldc, add, isa, bias, map, ref t, repack: true);
+                        Tile(ir, jr, mc, nc, kc, a, lda, b, ldb, bRows, packB, c, ldc, add, isa, bias, map, ref t, false, repack: true);
+                        Tile(ir, jr + NR, mc, nc, kc, a, lda, b, ldb, bRows, packB, c, ldc, add, isa, bias, map, ref t, false, repack: true);
                         continue;
                     }
                     float* ap = a + (long)ir * kc;
@@ -98,7 +128,7 @@ internal static unsafe partial class Gemm
                 continue;
             }
             for (int ir = 0; ir < mc; ir += height)
-                Tile(ir, jr, mc, nc, kc, a, lda, b, ldb, bRows, packB, c, ldc, add, isa, bias, map, ref t);
+                Tile(ir, jr, mc, nc, kc, a, lda, b, ldb, bRows, packB, c, ldc, add, isa, bias, map, ref t, stageB);
         }
     }
 
@@ -116,7 +146,8 @@ internal static unsafe partial class Gemm
     // (noisy cross-process runs, DOTNET_EnableAVX512=0); inlined, the two measured alike.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tile(int ir, int jr, int mc, int nc, int kc, float* a, int lda, float* b, int ldb, int* bRows, float* packB,
-                             float* c, int ldc, bool add, GemmIsa isa, float* bias, GemmEpilogue map, ref TileBuffers t, bool repack = false)
+                             float* c, int ldc, bool add, GemmIsa isa, float* bias, GemmEpilogue map, ref TileBuffers t, bool stageB,
+                             bool repack = false)
     {
         int height = PackedRows(isa);
         int nr = Math.Min(NR, nc - jr);
@@ -126,6 +157,12 @@ internal static unsafe partial class Gemm
         {
             // Rows at offsets outside a pair: this sliver is packed, once for its column unless a pair's ragged rows share packB.
             if (ir == 0 || repack) PackRows(b + jr, bRows, kc, nr, packB);
+            bp = packB;
+        }
+        else if (ldb != 0 && nr == NR && stageB)
+        {
+            // Copied once per column sliver, at its first row sliver, into 16 KiB that the other row slivers read from L1.
+            if (ir == 0 || repack) PackB(false, b + jr, ldb, kc, NR, packB, true);
             bp = packB;
         }
         else if (ldb != 0 && nr == NR)
