@@ -16,7 +16,9 @@
 //   Packing absorbs transA / transB and the leading dimensions, so the micro-kernel sees
 //   exactly one layout (A sliver: k-major, MR floats per k; B sliver: k-major, NR floats
 //   per k, or, for GEMMs of at most 64 rows with a row-major B, B's own rows read in place:
-//   there a packed sliver would serve only four A slivers). Packed slivers are zero-padded
+//   there a packed sliver would serve only four A slivers; on AVX2, where 64 rows are eleven
+//   A slivers, a sliver whose rows would crowd L1 is copied once at its first A sliver,
+//   StagesB). Packed slivers are zero-padded
 //   to full MR / NR, so the micro-kernel always runs at full size; edge tiles go to a small
 //   stack tile and only the valid part is copied (or added) into C — there is no scalar
 //   cliff at ragged edges.
