@@ -10,6 +10,8 @@ namespace ConvKit.Bench;
 /// </summary>
 internal static class PairedAb
 {
+    private static readonly int DefaultInPlaceRows = Gemm.InPlaceBMaxRows;
+
     /// <summary>The switches, each the library's default when on.</summary>
     private static readonly Dictionary<string, Action<bool>> Switches = new()
     {
@@ -18,7 +20,7 @@ internal static class PairedAb
         ["flip"] = on => Im2ColGemmConv.FlipInPacking = on, // the adjoint's A packed from the weights
         ["runs"] = on => Im2ColPanel.Runs512 = on,       // row-crossing slivers as masked 512-bit run loads, not gathers
         ["split"] = on => Gemm.BalancedRemainder = on,   // the columns past whole tiles per stripe cut along m
-        ["inplace"] = on => Gemm.InPlaceBMaxRows = on ? 64 : 0, // few-row GEMMs read a row-major B in place, unpacked
+        ["inplace"] = on => Gemm.InPlaceBMaxRows = on ? DefaultInPlaceRows : 0, // few-row GEMMs read a row-major B in place
         ["stage"] = on => Gemm.StageInPlaceB = on,      // AVX2: a B sliver read in place copied to L1 at its first row sliver
         ["edges"] = on => Gemm.ExactEdgeRows = on,      // AVX2: a ragged last row sliver on a kernel of exactly its rows
     };

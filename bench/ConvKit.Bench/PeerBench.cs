@@ -47,6 +47,9 @@ internal static class PeerBench
     /// <summary>Appended to the sgemm rows timed against OpenBLAS's SkylakeX (AVX-512) kernels; ConvKit's side is the row without it.</summary>
     public const string SkylakeXSuffix = " vs OpenBLAS SkylakeX";
 
+    /// <summary>The name of ConvKit's workload behind a peer row: the row's name without <see cref="SkylakeXSuffix"/>.</summary>
+    public static string OwnName(string row) => row.EndsWith(SkylakeXSuffix, StringComparison.Ordinal) ? row[..^SkylakeXSuffix.Length] : row;
+
     private static void RunScript(string relative, int threads, (string Name, string Value)[] env, string suffix,
                                   Func<string, OwnSide?> ready, Dictionary<string, Paired> result)
     {

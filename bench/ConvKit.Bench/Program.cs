@@ -57,18 +57,16 @@ for (int round = 0; round < rounds; round++)
     // The rows against OpenBLAS's SkylakeX kernels time ConvKit's plain sgemm again, paired with them.
     PeerBench.OwnSide? Ready(string name)
     {
-        string own = name.EndsWith(PeerBench.SkylakeXSuffix) ? name[..^PeerBench.SkylakeXSuffix.Length] : name;
-        if (!workloads.TryGetValue(own, out var w)) return null;
+        if (!workloads.TryGetValue(PeerBench.OwnName(name), out var w)) return null;
         Action? run = w.Setup();
         double perCall = Warm(run, w);
-        int calls = Math.Max(1, (int)(100 / perCall));
+        int calls = Math.Max(1, (int)(100 / Math.Max(perCall, 1e-3)));
         return new(() => Block(run!, calls), w.Repeats, () => { run = null; GC.Collect(); });
     }
     if (peer)
         foreach (var (name, pairs) in PeerBench.Run(threads, avx2Only, Ready))
         {
-            string own = name.EndsWith(PeerBench.SkylakeXSuffix) ? name[..^PeerBench.SkylakeXSuffix.Length] : name;
-            ours[name] = (Median(pairs.Ours), workloads[own].Flops);
+            ours[name] = (Median(pairs.Ours), workloads[PeerBench.OwnName(name)].Flops);
             torch[name] = Median(pairs.Peer);
             ratios[name] = Median(pairs.Peer.Zip(pairs.Ours, (a, b) => a / b));
             Console.Error.WriteLine($"  {name}: ConvKit {ours[name].Ms:F2} ms, peer {torch[name]:F2} ms, ratio {ratios[name]:F2} " +
@@ -133,11 +131,11 @@ if (rounds > 1) Console.WriteLine($"Medians over {rounds} rounds (FMA peak {medi
 Console.WriteLine($"| {"workload",-44} | {"ConvKit ms",10} | {"peer ms",10} | {"peer/ConvKit",15} | {"GFLOP/s",8} | {"% peak",6} |" + (rounds > 1 ? " ratio per round |" : ""));
 Console.WriteLine($"|{new string('-', 46)}|{new string('-', 12)}|{new string('-', 12)}|{new string('-', 17)}|{new string('-', 10)}|{new string('-', 8)}|" + (rounds > 1 ? "-----------------|" : ""));
 var names = oursByRound.SelectMany(o => o.Keys).Union(torchByRound.SelectMany(t => t.Keys)).Distinct()
-                       .Where(n => workloads.ContainsKey(n.EndsWith(PeerBench.SkylakeXSuffix) ? n[..^PeerBench.SkylakeXSuffix.Length] : n));
+                       .Where(n => workloads.ContainsKey(PeerBench.OwnName(n)));
 foreach (var name in names)
 {
     // A SkylakeX row has ConvKit's own timing paired with it; without the peer it falls back to the plain sgemm row's.
-    string own = oursByRound.Any(o => o.ContainsKey(name)) || !name.EndsWith(PeerBench.SkylakeXSuffix) ? name : name[..^PeerBench.SkylakeXSuffix.Length];
+    string own = oursByRound.Any(o => o.ContainsKey(name)) ? name : PeerBench.OwnName(name);
     var ours = oursByRound.Where(o => o.ContainsKey(own)).Select(o => o[own]).ToArray();
     var torch = torchByRound.Where(t => t.ContainsKey(name)).Select(t => t[name]).ToArray();
     var ratios = ratiosByRound.Where(r => r.ContainsKey(name)).Select(r => r[name]).ToArray();

@@ -102,8 +102,8 @@ internal static unsafe partial class Gemm
                 {
                     if (mc - ir < height)
                     {
-                        Tile(ir, jr, mc, nc, kc, a, lda, b, ldb, bRows, packB, c, ldc, add, isa, bias, map, ref t, false, repack: true);
-                        Tile(ir, jr + NR, mc, nc, kc, a, lda, b, ldb, bRows, packB, c, ldc, add, isa, bias, map, ref t, false, repack: true);
+                        Tile(ir, jr, mc, nc, kc, a, lda, b, ldb, bRows, packB, c, ldc, add, isa, bias, map, ref t, stageB, repack: true);
+                        Tile(ir, jr + NR, mc, nc, kc, a, lda, b, ldb, bRows, packB, c, ldc, add, isa, bias, map, ref t, stageB, repack: true);
                         continue;
                     }
                     float* ap = a + (long)ir * kc;
@@ -161,7 +161,8 @@ internal static unsafe partial class Gemm
         }
         else if (ldb != 0 && nr == NR && stageB)
         {
-            // Copied once per column sliver, at its first row sliver, into 16 KiB that the other row slivers read from L1.
+            // Copied once per column sliver, at its first row sliver, into kc·64 contiguous bytes that the other row
+            // slivers read from L1.
             if (ir == 0 || repack) PackB(false, b + jr, ldb, kc, NR, packB, true);
             bp = packB;
         }
