@@ -23,6 +23,7 @@ internal static class PairedAb
         ["inplace"] = on => Gemm.InPlaceBMaxRows = on ? DefaultInPlaceRows : 0, // few-row GEMMs read a row-major B in place
         ["stage"] = on => Gemm.StageInPlaceB = on,      // AVX2: a B sliver read in place copied to L1 at its first row sliver
         ["edges"] = on => Gemm.ExactEdgeRows = on,      // AVX2: a ragged last row sliver on a kernel of exactly its rows
+        ["masks"] = on => Im2ColPanel.TapMasks = on,   // 'same' stride-1 im2col slivers take their masks per tap, not per row
     };
 
     public static void Run(string name, string? only, double budgetMs)
@@ -50,7 +51,7 @@ internal static class PairedAb
     /// <summary>Single layers' forward and backward in training mode (the data gradient runs the flipped forward).</summary>
     private static IEnumerable<Workloads.Workload> Training(string? only)
     {
-        foreach (var (n, c, h, k) in new[] { (64, 32, 14, 64), (64, 16, 28, 32), (1, 512, 7, 512), (8, 512, 7, 512), (1, 256, 14, 256) })
+        foreach (var (n, c, h, k) in new[] { (64, 32, 14, 64), (64, 64, 7, 128), (64, 1, 28, 32), (64, 16, 28, 32), (1, 512, 7, 512), (8, 512, 7, 512), (1, 256, 14, 256) })
         {
             string name = $"conv2d train n{n} c{c} {h}x{h} k{k} 3x3";
             if (only is not null && !name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;

@@ -38,6 +38,7 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
         int* rowDh = stackalloc int[kc];
         int* rowDw = stackalloc int[kc];
         int* rowKw = stackalloc int[kc];
+        int* rowTap = stackalloc int[kc];
         int taps = _g.KH * _g.KW;
         for (int p = 0; p < kc; p++)
         {
@@ -45,6 +46,7 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
             rowDh[p] = kh * _g.DH;
             rowDw[p] = kw * _g.DW;
             rowKw[p] = kw;
+            rowTap[p] = t;
             off[p] = c * _g.H * _g.W + rowDh[p] * _g.W + rowDw[p];
         }
         // Rows of at least 8 make a sliver at most three runs (see PackRuns512), whose masks it keeps per kernel column.
@@ -57,7 +59,7 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
             else if (nr == Gemm.NR && _g.SW <= 2 && ow + Gemm.NR <= _g.OutW)
                 PackRow(_g.X + (long)img * _g.ImageStride, off, rowDh, rowDw, kc, oh * _g.SH - _g.PT, ow * _g.SW - _g.PL, dst);
             else if (nr == Gemm.NR && _g.Shifted && pos + Gemm.NR <= _g.Plane)
-                PackShifted(_g.X + (long)img * _g.ImageStride + pos - _g.PT * _g.W - _g.PL, off, rowDh, rowDw, kc, j, dst);
+                PackShifted(_g.X + (long)img * _g.ImageStride + pos - _g.PT * _g.W - _g.PL, off, rowDh, rowDw, rowTap, kc, j, dst);
             else if (runs512 && pos + nr <= _g.Plane) PackRuns512(_g.X + (long)img * _g.ImageStride, off, rowDh, rowKw, kc, pos, nr, dst);
             else PackGather(off, rowDh, rowDw, kc, j, nr, dst);
         }
@@ -88,7 +90,12 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
     /// the image, wrapped columns included, are masked off) instead of two gathers. <paramref name="origin"/> is the
     /// input address of tap (0, 0) for the sliver's first column.
     /// </summary>
-    private void PackShifted(float* origin, int* off, int* rowDh, int* rowDw, int kc, int j, float* dst)
+    /// <remarks>
+    /// A lane's mask depends only on the row's kernel tap, not on its channel, so the sliver's masks are computed once per
+    /// tap (at most <see cref="MaskedTaps"/>) and each row of the panel is two mask loads, two masked loads and two stores.
+    /// </remarks>
+    [SkipLocalsInit]
+    private void PackShifted(float* origin, int* off, int* rowDh, int* rowDw, int* rowTap, int kc, int j, float* dst)
     {
         int* ihs = stackalloc int[Gemm.NR];
         int* iws = stackalloc int[Gemm.NR];
@@ -97,6 +104,26 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
         var ih0 = Avx.LoadVector256(ihs); var ih1 = Avx.LoadVector256(ihs + 8);
         var iw0 = Avx.LoadVector256(iws); var iw1 = Avx.LoadVector256(iws + 8);
         var height = Vector256.Create(_g.H).AsUInt32(); var width = Vector256.Create(_g.W).AsUInt32();
+        int taps = _g.KH * _g.KW;
+        if (taps <= MaskedTaps && TapMasks)
+        {
+            var masks = stackalloc Vector256<float>[2 * MaskedTaps];
+            for (int t = 0; t < taps; t++)
+            {
+                int kh = t / _g.KW;
+                var dh = Vector256.Create(kh * _g.DH); var dw = Vector256.Create((t - kh * _g.KW) * _g.DW);
+                masks[2 * t] = (Vector256.LessThan((ih0 + dh).AsUInt32(), height) & Vector256.LessThan((iw0 + dw).AsUInt32(), width)).AsSingle();
+                masks[2 * t + 1] = (Vector256.LessThan((ih1 + dh).AsUInt32(), height) & Vector256.LessThan((iw1 + dw).AsUInt32(), width)).AsSingle();
+            }
+            for (int p = 0; p < kc; p++, dst += Gemm.NR)
+            {
+                var m = masks + 2 * rowTap[p];
+                float* src = origin + off[p];
+                Avx.Store(dst, Avx.MaskLoad(src, m[0]));
+                Avx.Store(dst + 8, Avx.MaskLoad(src + 8, m[1]));
+            }
+            return;
+        }
         for (int p = 0; p < kc; p++, dst += Gemm.NR)
         {
             var dh = Vector256.Create(rowDh[p]); var dw = Vector256.Create(rowDw[p]);
@@ -107,6 +134,12 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
             Avx.Store(dst + 8, Avx.MaskLoad(src + 8, in1.AsSingle()));
         }
     }
+
+    /// <summary>False computes <see cref="PackShifted"/>'s masks per row, for paired A/B measurements. Default true.</summary>
+    internal static bool TapMasks = true;
+
+    /// <summary>Kernels of at most this many taps (7×7) get <see cref="PackShifted"/>'s per-tap masks; larger ones compute them per row.</summary>
+    private const int MaskedTaps = 49;
 
     /// <summary>False sends the slivers <see cref="PackRuns512"/> takes to the gathers, for paired A/B measurements. Default true.</summary>
     internal static bool Runs512 = true;
