@@ -33,6 +33,12 @@ if (Option("--ab") is { } ab)
     return 0;
 }
 
+if (args.Contains("--phases"))
+{
+    Phases.Run(only, Option("--budget") is { } ms ? double.Parse(ms, CultureInfo.InvariantCulture) : 3000);
+    return 0;
+}
+
 int rounds = Option("--rounds") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 1;
 
 // Each round runs the peers in lockstep (PeerBench): as a peer reaches a workload, ConvKit sets up and warms its own of

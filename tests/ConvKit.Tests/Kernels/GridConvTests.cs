@@ -45,10 +45,18 @@ public class GridConvTests
         finally { Im2ColGemmConv.GridForwards = saved; }
     }
 
-    [Avx512Fact]
+    /// <summary>The GEMM paths the grid runs on here: AVX-512's wide tile where the CPU has it, and AVX2's 6×16 tile.</summary>
+    private static IEnumerable<GemmPath> GridPaths() =>
+        System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? [GemmPath.Native, GemmPath.Avx2] : [GemmPath.Avx2];
+
+    [Avx2Fact]
     public void GridForwardAndDataGradientMatchTheReferenceAndThePackedPanelsBitForBit()
     {
-        var rng = new Random(2424);
+        foreach (var path in GridPaths()) GemmPaths.With(path, () => GridMatchesReferenceAndPackedPanels(new Random(2424), path));
+    }
+
+    private static void GridMatchesReferenceAndPackedPanels(Random rng, GemmPath path)
+    {
         int gridAdjoints = 0;
         for (int i = 0; i < 40; i++)
         {
@@ -62,7 +70,7 @@ public class GridConvTests
 
             var grid = Run(true, y => Im2ColGemmConv.Forward(x, w, b, y, p, map), p.N * p.COut * p.OutPlane);
             var packed = Run(false, y => Im2ColGemmConv.Forward(x, w, b, y, p, map), grid.Length);
-            Assert.True(packed.AsSpan().SequenceEqual(grid), $"forward {p}: the grid's bits differ from the packed panels'");
+            Assert.True(packed.AsSpan().SequenceEqual(grid), $"{path} forward {p}: the grid's bits differ from the packed panels'");
             var reference = new float[grid.Length];
             ReferenceConv.Forward<float>(x, w, b, reference, p);
             map.Apply(reference, p);
@@ -74,18 +82,33 @@ public class GridConvTests
             var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
             var dxGrid = Run(true, dx => Im2ColGemmConv.Adjoint(dy, w, [], dx, p), x.Length);
             var dxPacked = Run(false, dx => Im2ColGemmConv.Adjoint(dy, w, [], dx, p), x.Length);
-            Assert.True(dxPacked.AsSpan().SequenceEqual(dxGrid), $"adjoint {p} (flipped {q}, grid {q is { } f && Im2ColGemmConv.UsesGrid(f)})");
+            Assert.True(dxPacked.AsSpan().SequenceEqual(dxGrid), $"{path} adjoint {p} (flipped {q}, grid {q is { } f && Im2ColGemmConv.UsesGrid(f)})");
             var dxRef = new float[x.Length];
             ReferenceConv.Adjoint<float>(dy, w, [], dxRef, p);
             ConvGeometryGen.AssertClose(dxRef, dxGrid, $"grid adjoint {p}");
         }
-        Assert.True(gridAdjoints >= 10, $"only {gridAdjoints} of 40 data gradients ran on the grid");
+        Assert.True(gridAdjoints >= 10, $"{path}: only {gridAdjoints} of 40 data gradients ran on the grid");
     }
 
-    [Avx512Fact]
+    [Avx2Fact]
     public void TheGridTakesOnlyTheLayersItWasMeasuredToWin()
     {
-        var sePlane = new Conv2dParams { N = 64, CIn = 32, H = 14, W = 14, COut = 64, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 14, OutW = 14 };
+        foreach (var path in GridPaths()) GemmPaths.With(path, TakesOnlyMeasuredLayers);
+        GemmPaths.With(GemmPath.Portable, () => Assert.False(Im2ColGemmConv.UsesGrid(SePlane)));                       // no SIMD kernel
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+        {
+            bool wide = Gemm.WideTile;
+            Gemm.WideTile = false;
+            try { Assert.False(Im2ColGemmConv.UsesGrid(SePlane)); }                                                     // 16×16 tiles only
+            finally { Gemm.WideTile = wide; }
+        }
+    }
+
+    private static readonly Conv2dParams SePlane = new() { N = 64, CIn = 32, H = 14, W = 14, COut = 64, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 14, OutW = 14 };
+
+    private static void TakesOnlyMeasuredLayers()
+    {
+        var sePlane = SePlane;
         Assert.True(Im2ColGemmConv.UsesGrid(sePlane));
         Assert.False(Im2ColGemmConv.UsesGrid(sePlane with { N = 1 }));                                            // one image
         Assert.False(Im2ColGemmConv.UsesGrid(sePlane with { COut = 128 }));                                       // many rows
@@ -93,6 +116,5 @@ public class GridConvTests
         Assert.False(Im2ColGemmConv.UsesGrid(sePlane with { CIn = 1 }));                                          // a 9-row panel
         Assert.False(Im2ColGemmConv.UsesGrid(sePlane with { H = 16, W = 16, OutH = 16, OutW = 16 }));             // whole slivers per row
         Assert.False(Im2ColGemmConv.UsesGrid(sePlane with { StrideH = 2, StrideW = 2, OutH = 7, OutW = 7 }));     // strided
-        GemmPaths.With(GemmPath.Avx2, () => Assert.False(Im2ColGemmConv.UsesGrid(sePlane)));                      // no wide tile
     }
 }
