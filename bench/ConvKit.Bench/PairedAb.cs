@@ -23,6 +23,7 @@ internal static class PairedAb
         ["inplace"] = on => Gemm.InPlaceBMaxRows = on ? DefaultInPlaceRows : 0, // few-row GEMMs read a row-major B in place
         ["stage"] = on => Gemm.StageInPlaceB = on,      // AVX2: a B sliver read in place copied to L1 at its first row sliver
         ["edges"] = on => Gemm.ExactEdgeRows = on,      // AVX2: a ragged last row sliver on a kernel of exactly its rows
+        ["wgrad2"] = on => F2x2.WeightGradients = on,   // Auto's F(2×2) weight gradients (off: im2col's)
         ["masks"] = on => Im2ColPanel.TapMasks = on,   // 'same' stride-1 im2col slivers take their masks per tap, not per row
     };
 

@@ -11,7 +11,15 @@ internal static class Phases
 {
     public static readonly (int N, int C, int H, int K)[] Shapes = [(64, 1, 28, 32), (64, 32, 14, 64), (64, 64, 7, 128), (8, 64, 56, 64), (16, 128, 28, 128)];
 
-    public static void Run(string? only, double budgetMs)
+    /// <summary>Each shape's passes under Auto, then with <paramref name="forced"/> (when given) forced for comparison.</summary>
+    public static void Run(string? only, double budgetMs, ConvAlgorithm? forced)
+    {
+        RunAll(only, budgetMs, null);
+        if (forced is { } f)
+            using (Engine.Force(f)) RunAll(only, budgetMs, f);
+    }
+
+    private static void RunAll(string? only, double budgetMs, ConvAlgorithm? forced)
     {
         foreach (var (n, c, h, k) in Shapes)
         {
@@ -29,13 +37,15 @@ internal static class Phases
             double fwd = Median(() => ConvKernels.Forward(x, w, [], yo, p, inference: false), budgetMs);
             double adj = Median(() => ConvKernels.Adjoint(y, w, [], dx, p, inference: false), budgetMs);
             double wg = Median(() => ConvKernels.WeightGrad(x, y, dw, p), budgetMs);
-            Console.WriteLine($"{name,-22} forward {fwd,8:F3} ms ({ConvKernels.Choose(p, false)})  data grad {adj,8:F3} ms  weight grad {wg,8:F3} ms ({ConvKernels.Choose(p, false, true)})");
+            Console.WriteLine($"{(forced is null ? "" : forced + " "),-11}{name,-22} forward {fwd,8:F3} ms ({ConvKernels.Choose(p, false)})  data grad {adj,8:F3} ms  weight grad {wg,8:F3} ms ({ConvKernels.Choose(p, false, true)})");
         }
     }
 
     private static double Median(Action f, double budgetMs)
     {
-        f(); f();
+        // Warm past tiered compilation (30 calls, then the background tier-1 compile) before timing.
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < 40 || warm.ElapsedMilliseconds < 400; i++) f();
         var t = new List<double>();
         var total = Stopwatch.StartNew();
         while (t.Count < 5 || (total.Elapsed.TotalMilliseconds < budgetMs / 3 && t.Count < 200))

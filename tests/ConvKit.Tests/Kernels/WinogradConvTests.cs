@@ -465,27 +465,46 @@ public class WinogradConvTests(ITestOutputHelper output)
         }
     }
 
+    private static readonly Conv2dParams OddPlane = new() { N = 11, CIn = 64, H = 7, W = 7, COut = 16, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 7, OutW = 7 };
+
     /// <summary>
     /// On 7×7 planes (a quarter of the 2×2 tiles' outputs padding) Auto keeps the training forward and adjoint on im2col
-    /// but still takes F(2×2)'s weight gradient, and ConvKernels.WeightGrad then gives exactly its result.
+    /// but on the AVX-512 path still takes F(2×2)'s weight gradient, and ConvKernels.WeightGrad then gives exactly its result.
     /// </summary>
-    [Fact]
+    [Avx512Fact]
     public void OddPlanesKeepTheForwardOnIm2ColButTheWeightGradientOnWinograd()
     {
-        var p = new Conv2dParams { N = 11, CIn = 64, H = 7, W = 7, COut = 16, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 7, OutW = 7 };
+        var p = OddPlane;
         Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(p, inference: false));
         Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(p with { H = 8, W = 8, OutH = 8, OutW = 8 }, inference: false));
         Assert.True(F2x2.WinsWeightGradient(p));
         Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(p, inference: false, weightGradient: true));
+        AssertDispatchedWeightGradient(p, winograd: true);
+    }
+
+    /// <summary>On the AVX2 path the weight gradient of such planes stays on im2col too, whose result ConvKernels.WeightGrad then gives.</summary>
+    [Avx2Fact]
+    public void OnAvx2OddPlanesKeepTheWeightGradientOnIm2Col() => GemmPaths.With(GemmPath.Avx2, () =>
+    {
+        var p = OddPlane;
+        Assert.False(F2x2.WinsWeightGradient(p));
+        Assert.True(F2x2.WinsWeightGradient(p with { H = 8, W = 8, OutH = 8, OutW = 8 }));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(p, inference: false, weightGradient: true));
+        AssertDispatchedWeightGradient(p, winograd: false);
+    });
+
+    /// <summary>ConvKernels.WeightGrad gives exactly F(2×2)'s result or exactly im2col's (the two differ in their last bits).</summary>
+    private static void AssertDispatchedWeightGradient(Conv2dParams p, bool winograd)
+    {
         var rng = new Random(9);
         var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
         var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
-        float[] viaDispatcher = new float[p.COut * p.ColRows], winograd = new float[viaDispatcher.Length], im2col = new float[viaDispatcher.Length];
+        float[] viaDispatcher = new float[p.COut * p.ColRows], winogradResult = new float[viaDispatcher.Length], im2col = new float[viaDispatcher.Length];
         ConvKernels.WeightGrad(x, dy, viaDispatcher, p);
-        WinogradConv<ConvKit.Kernels.Cpu.F2x2>.WeightGrad(x, dy, winograd, p);
+        WinogradConv<ConvKit.Kernels.Cpu.F2x2>.WeightGrad(x, dy, winogradResult, p);
         Im2ColGemmConv.WeightGrad(x, dy, im2col, p);
-        Assert.Equal(winograd, viaDispatcher);
-        Assert.NotEqual(im2col, viaDispatcher);
+        Assert.Equal(winograd ? winogradResult : im2col, viaDispatcher);
+        Assert.NotEqual(winograd ? im2col : winogradResult, viaDispatcher);
     }
 
     [Fact]

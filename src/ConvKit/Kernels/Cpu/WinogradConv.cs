@@ -62,15 +62,21 @@ internal partial struct F2x2
     /// </summary>
     public static bool Wins(Conv2dParams p) => WinsWeightGradient(p) && WinogradConv<F2x2>.Filled(p, 5, 6);
 
+    /// <summary>False keeps Auto's weight gradients on im2col, for paired A/B measurements. Default true.</summary>
+    internal static bool WeightGradients = true;
+
     /// <summary>
     /// Whether F(2×2)'s weight gradient beats im2col's: the rule <see cref="Wins"/> had before it asked for tiles 5/6
     /// full. Odd planes waste a quarter of their tiles (7×7: 49 of 64 outputs), which the forward and the adjoint pay
     /// for in their transforms (N64 C64 7×7 K128 forward, 2 threads, paired medians: im2col 3.3 ms, F(2×2) 4.0–4.2 ms)
-    /// while the weight gradient still wins there (im2col 4.8–6.7 ms, F(2×2) 4.1–4.3 ms).
+    /// while the weight gradient still wins there (im2col 4.8–6.7 ms, F(2×2) 4.1–4.3 ms; AVX-512, Zen 4). Not on the AVX2
+    /// path, where im2col's staged transposed panel wins such planes (Zen 3, 2 threads, paired A/B of im2col against
+    /// F(2×2) for the weight gradient alone: N64 C64 7×7 K128 training layer 0.75, N8 C512 7×7 0.97, the SmallSECnn step
+    /// 0.93), so there the weight gradient asks for 5/6 full tiles as well.
     /// </summary>
     public static bool WinsWeightGradient(Conv2dParams p) =>
-        WinogradConv<F2x2>.Applies(p) && p.CInPerGroup >= 64 && (long)p.N * p.OutPlane >= 512 && WinogradConv<F2x2>.HalfFull(p)
-        && 16L * p.CInPerGroup * p.COutPerGroup <= 1 << 24;
+        WeightGradients && WinogradConv<F2x2>.Applies(p) && p.CInPerGroup >= 64 && (long)p.N * p.OutPlane >= 512 && WinogradConv<F2x2>.HalfFull(p)
+        && (Gemm.Isa != GemmIsa.Avx2 || WinogradConv<F2x2>.Filled(p, 5, 6)) && 16L * p.CInPerGroup * p.COutPerGroup <= 1 << 24;
 }
 
 /// <summary>
