@@ -9,6 +9,9 @@ namespace ConvKit.Bench;
 /// </summary>
 internal static class Phases
 {
+    /// <summary>The one pass to time (forward, data or weight; for profiles), or all three.</summary>
+    public static string? Only;
+
     public static readonly (int N, int C, int H, int K)[] Shapes = [(64, 1, 28, 32), (64, 32, 14, 64), (64, 64, 7, 128), (8, 64, 56, 64), (16, 128, 28, 128)];
 
     /// <summary>Each shape's passes under Auto, then with <paramref name="forced"/> (when given) forced for comparison.</summary>
@@ -34,9 +37,10 @@ internal static class Phases
             float[] Data(long len) => Enumerable.Range(0, (int)len).Select(_ => (float)(gen.NextDouble() * 2 - 1)).ToArray();
             var x = Data((long)n * c * h * h); var w = Data((long)k * c * 9); var y = Data((long)n * k * h * h);
             var dx = new float[x.Length]; var dw = new float[w.Length]; var yo = new float[y.Length];
-            double fwd = Median(() => ConvKernels.Forward(x, w, [], yo, p, inference: false), budgetMs);
-            double adj = Median(() => ConvKernels.Adjoint(y, w, [], dx, p, inference: false), budgetMs);
-            double wg = Median(() => ConvKernels.WeightGrad(x, y, dw, p), budgetMs);
+            double Pass(string which, Action f) => Only is null || Only == which ? Median(f, budgetMs) : double.NaN;
+            double fwd = Pass("forward", () => ConvKernels.Forward(x, w, [], yo, p, inference: false));
+            double adj = Pass("data", () => ConvKernels.Adjoint(y, w, [], dx, p, inference: false));
+            double wg = Pass("weight", () => ConvKernels.WeightGrad(x, y, dw, p));
             Console.WriteLine($"{(forced is null ? "" : forced + " "),-11}{name,-22} forward {fwd,8:F3} ms ({ConvKernels.Choose(p, false)})  data grad {adj,8:F3} ms  weight grad {wg,8:F3} ms ({ConvKernels.Choose(p, false, true)})");
         }
     }
