@@ -24,6 +24,7 @@ internal static class PairedAb
         ["stage"] = on => Gemm.StageInPlaceB = on,      // AVX2: a B sliver read in place copied to L1 at its first row sliver
         ["edges"] = on => Gemm.ExactEdgeRows = on,      // AVX2: a ragged last row sliver on a kernel of exactly its rows
         ["wgrad2"] = on => F2x2.WeightGradients = on,   // Auto's F(2×2) weight gradients (off: im2col's)
+        ["tail"] = on => Gemm.HalfWidthTail = on,       // a last sliver of at most 8 columns on a half-width kernel
         ["masks"] = on => Im2ColPanel.TapMasks = on,   // 'same' stride-1 im2col slivers take their masks per tap, not per row
     };
 

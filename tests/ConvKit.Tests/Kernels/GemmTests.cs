@@ -268,6 +268,29 @@ public class GemmTests
     }
 
     [Avx2Fact]
+    public void HalfWidthTailAgreesBitwiseWithTheFullTileOnAvx2()
+    {
+        // On AVX2 a last column sliver of at most 8 columns runs the 6-row kernel at half width (Gemm.HalfWidthTail);
+        // the same FMA chain per output, so it must give the bits of the full 16-column tile: tails of 1 to 8 columns
+        // (and 9, which stays full), packed A and A read in place with a ragged last row sliver, B in place and packed,
+        // K slices, accumulation, two threads, and the fused epilogue.
+        var rnd = new Random(82);
+        GemmPaths.With(GemmPath.Avx2, () =>
+        {
+            foreach (var (m, n, k, transA, acc, threads, epilogue) in new[]
+            {
+                (256, 196, 1152, false, false, 2, true), // the 3×3/s2 layer: a 4-column tail, A in place, five K slices
+                (64, 49, 300, false, true, 1, true),     // a 7×7 plane: one column; ten slivers and four rows
+                (61, 40, 513, true, true, 1, false),     // eight columns; packed (transposed) A with a one-row edge
+                (17, 25, 70, false, false, 2, true),     // nine columns: the full tile; two threads
+                (150, 1030, 257, false, true, 2, false), // six columns after the NC panel; the second MC block
+                (33, 7, 9, true, false, 1, true),        // seven columns only
+            })
+                AssertSwitchKeepsBits(on => Gemm.HalfWidthTail = on, Gemm.HalfWidthTail, rnd, m, n, k, transA, acc, threads, epilogue);
+        });
+    }
+
+    [Avx2Fact]
     public void StagedInPlaceBAgreesBitwiseWithReadingItInPlace()
     {
         // On AVX2 a B read in place whose rows would crowd L1 is copied per column sliver at its first row sliver

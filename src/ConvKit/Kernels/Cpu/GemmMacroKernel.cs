@@ -14,8 +14,9 @@ internal static unsafe partial class Gemm
     /// Whether a last column sliver of at most 8 runs the 16-row kernel at half width (<see cref="Kernel16{TV, TVec}"/> on
     /// ymm). Paired A/B against the full-width tile (im2col convolutions, 2 threads, medians of 50 alternated calls):
     /// N1 C512 7×7 (49 columns: three slivers and one) 1.09–1.10, N1 C256 14×14 (196 = 12·16 + 4) 1.05–1.07, the
-    /// 3×3/s2 layer to 7×7 1.09–1.10, N1 C512 10×10 1.03–1.05, N8 C512 7×7 (392 = 24·16 + 8) 1.01. Settable for such
-    /// measurements; the library never changes it.
+    /// 3×3/s2 layer to 7×7 1.09–1.10, N1 C512 10×10 1.03–1.05, N8 C512 7×7 (392 = 24·16 + 8) 1.01. The AVX2 path runs
+    /// the 6-row kernel at half width there too (<see cref="KernelFma{TR, THalf}"/>). Settable for such measurements; the
+    /// library never changes it.
     /// </summary>
     internal static bool HalfWidthTail = true;
 
@@ -32,7 +33,7 @@ internal static unsafe partial class Gemm
     internal static bool WideTile = true;
 
     /// <summary>
-    /// Whether a ragged last row sliver of full width on the AVX2 path runs <see cref="KernelFma{TR}"/> on its own rows,
+    /// Whether a ragged last row sliver of full width on the AVX2 path runs <see cref="KernelFma{TR, THalf}"/> on its own rows,
     /// straight into C, rather than the 6-row tile into a stack buffer copied out row by row. 64 channels are ten 6-row
     /// slivers and one of 4, so the 6-row tile spends 3 % of such a GEMM's FMAs on padding. Settable for paired
     /// measurements and the test that compares the two (they agree bit for bit); the library never changes it.
@@ -213,7 +214,9 @@ internal static unsafe partial class Gemm
             // A last sliver of at most 8 columns runs half-width (it lands in the tile buffer, nr < NR).
             case GemmIsa.Avx512 when nr <= NR / 2 && HalfWidthTail: Kernel16<Ymm, Vector256<float>>(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
             case GemmIsa.Avx512: Kernel16<Zmm, Vector512<float>>(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
-            case GemmIsa.Avx2: KernelFma<Rows6>(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
+            // Likewise on AVX2 (into the tile buffer; a ragged A sliver is zero-padded, so six rows are safe to read).
+            case GemmIsa.Avx2 when nr <= NR / 2 && HalfWidthTail: KernelFma<Rows6, Yes>(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
+            case GemmIsa.Avx2: KernelFma<Rows6, No>(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
             default: KernelPortable(kc, ap, rs, ks, bp, bs, dst, ldd, acc, bi); break;
         }
         if (!full) StoreEdge(t.Tile, cp, ldc, mr, nr, add);

@@ -15,11 +15,14 @@ internal static unsafe partial class Gemm
     /// the same FMA chain over k whatever R, so edges and full tiles agree bit for bit.
     /// A(i, p) = a[i·rowStride + p·kStride]: a packed kc×MR sliver (1, MR) or six rows of A read in place (lda, 1);
     /// b: kc×NR sliver, its rows bs floats apart (NR packed, 32-byte aligned; or the row stride of a row-major B read in place), c: row stride ldc.
+    /// With THalf, the tile is R×8: only B's first vector per k, for a last sliver of at most 8 columns (the 3×3/s2
+    /// layer's 196 = 12·16 + 4, a 7×7 plane's 49 = 3·16 + 1), where the full tile would spend half its FMAs or more on padding.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelFma<TR>(int kc, float* a, nint rowStride, nint kStride, float* b, nint bs, float* c, int ldc, bool add, float* bias)
-        where TR : IRowCount
+    private static void KernelFma<TR, THalf>(int kc, float* a, nint rowStride, nint kStride, float* b, nint bs, float* c, int ldc, bool add, float* bias)
+        where TR : IRowCount where THalf : struct, IFlag
     {
         int rows = TR.Rows;
+        bool full = !THalf.On;
         Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero;
         Vector256<float> c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero;
         Vector256<float> c20 = Vector256<float>.Zero, c21 = Vector256<float>.Zero;
@@ -51,27 +54,27 @@ internal static unsafe partial class Gemm
         for (; p < kc; p++)
         {
             Vector256<float> b0 = Avx.LoadVector256(b);
-            Vector256<float> b1 = Avx.LoadVector256(b + 8);
+            Vector256<float> b1 = full ? Avx.LoadVector256(b + 8) : default;
             Vector256<float> t;
-            t = Avx.BroadcastScalarToVector256(r0 + o); c00 = Fma.MultiplyAdd(t, b0, c00); c01 = Fma.MultiplyAdd(t, b1, c01);
-            if (rows > 1) { t = Avx.BroadcastScalarToVector256(r1 + o); c10 = Fma.MultiplyAdd(t, b0, c10); c11 = Fma.MultiplyAdd(t, b1, c11); }
-            if (rows > 2) { t = Avx.BroadcastScalarToVector256(r2 + o); c20 = Fma.MultiplyAdd(t, b0, c20); c21 = Fma.MultiplyAdd(t, b1, c21); }
-            if (rows > 3) { t = Avx.BroadcastScalarToVector256(r3 + o); c30 = Fma.MultiplyAdd(t, b0, c30); c31 = Fma.MultiplyAdd(t, b1, c31); }
-            if (rows > 4) { t = Avx.BroadcastScalarToVector256(r4 + o); c40 = Fma.MultiplyAdd(t, b0, c40); c41 = Fma.MultiplyAdd(t, b1, c41); }
-            if (rows > 5) { t = Avx.BroadcastScalarToVector256(r5 + o); c50 = Fma.MultiplyAdd(t, b0, c50); c51 = Fma.MultiplyAdd(t, b1, c51); }
+            t = Avx.BroadcastScalarToVector256(r0 + o); c00 = Fma.MultiplyAdd(t, b0, c00); if (full) c01 = Fma.MultiplyAdd(t, b1, c01);
+            if (rows > 1) { t = Avx.BroadcastScalarToVector256(r1 + o); c10 = Fma.MultiplyAdd(t, b0, c10); if (full) c11 = Fma.MultiplyAdd(t, b1, c11); }
+            if (rows > 2) { t = Avx.BroadcastScalarToVector256(r2 + o); c20 = Fma.MultiplyAdd(t, b0, c20); if (full) c21 = Fma.MultiplyAdd(t, b1, c21); }
+            if (rows > 3) { t = Avx.BroadcastScalarToVector256(r3 + o); c30 = Fma.MultiplyAdd(t, b0, c30); if (full) c31 = Fma.MultiplyAdd(t, b1, c31); }
+            if (rows > 4) { t = Avx.BroadcastScalarToVector256(r4 + o); c40 = Fma.MultiplyAdd(t, b0, c40); if (full) c41 = Fma.MultiplyAdd(t, b1, c41); }
+            if (rows > 5) { t = Avx.BroadcastScalarToVector256(r5 + o); c50 = Fma.MultiplyAdd(t, b0, c50); if (full) c51 = Fma.MultiplyAdd(t, b1, c51); }
             o += kStride;
             b += bs;
         }
 
-        Ymm.Store(c, c00, add); Ymm.Store(c + 8, c01, add);
-        if (rows > 1) { Ymm.Store(c + ldc, c10, add); Ymm.Store(c + ldc + 8, c11, add); }
-        if (rows > 2) { Ymm.Store(c + 2 * ldc, c20, add); Ymm.Store(c + 2 * ldc + 8, c21, add); }
-        if (rows > 3) { Ymm.Store(c + 3 * ldc, c30, add); Ymm.Store(c + 3 * ldc + 8, c31, add); }
-        if (rows > 4) { Ymm.Store(c + 4 * ldc, c40, add); Ymm.Store(c + 4 * ldc + 8, c41, add); }
-        if (rows > 5) { Ymm.Store(c + 5 * ldc, c50, add); Ymm.Store(c + 5 * ldc + 8, c51, add); }
+        Ymm.Store(c, c00, add); if (full) Ymm.Store(c + 8, c01, add);
+        if (rows > 1) { Ymm.Store(c + ldc, c10, add); if (full) Ymm.Store(c + ldc + 8, c11, add); }
+        if (rows > 2) { Ymm.Store(c + 2 * ldc, c20, add); if (full) Ymm.Store(c + 2 * ldc + 8, c21, add); }
+        if (rows > 3) { Ymm.Store(c + 3 * ldc, c30, add); if (full) Ymm.Store(c + 3 * ldc + 8, c31, add); }
+        if (rows > 4) { Ymm.Store(c + 4 * ldc, c40, add); if (full) Ymm.Store(c + 4 * ldc + 8, c41, add); }
+        if (rows > 5) { Ymm.Store(c + 5 * ldc, c50, add); if (full) Ymm.Store(c + 5 * ldc + 8, c51, add); }
     }
 
-    /// <summary>The rows of a <see cref="KernelFma{TR}"/> tile, as a type so that each count is its own compiled kernel.</summary>
+    /// <summary>The rows of a <see cref="KernelFma{TR, THalf}"/> tile, as a type so that each count is its own compiled kernel.</summary>
     internal interface IRowCount { static abstract int Rows { get; } }
     internal readonly struct Rows1 : IRowCount { public static int Rows => 1; }
     internal readonly struct Rows2 : IRowCount { public static int Rows => 2; }
@@ -80,16 +83,16 @@ internal static unsafe partial class Gemm
     internal readonly struct Rows5 : IRowCount { public static int Rows => 5; }
     internal readonly struct Rows6 : IRowCount { public static int Rows => MR; }
 
-    /// <summary><see cref="KernelFma{TR}"/> on the <paramref name="mr"/> (1 to 5) rows of a ragged last row sliver.</summary>
+    /// <summary><see cref="KernelFma{TR, THalf}"/> on the <paramref name="mr"/> (1 to 5) rows of a ragged last row sliver.</summary>
     private static void KernelFmaRows(int mr, int kc, float* a, nint rs, nint ks, float* b, nint bs, float* c, int ldc, bool add, float* bias)
     {
         switch (mr)
         {
-            case 1: KernelFma<Rows1>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
-            case 2: KernelFma<Rows2>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
-            case 3: KernelFma<Rows3>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
-            case 4: KernelFma<Rows4>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
-            default: KernelFma<Rows5>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
+            case 1: KernelFma<Rows1, No>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
+            case 2: KernelFma<Rows2, No>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
+            case 3: KernelFma<Rows3, No>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
+            case 4: KernelFma<Rows4, No>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
+            default: KernelFma<Rows5, No>(kc, a, rs, ks, b, bs, c, ldc, add, bias); break;
         }
     }
 
@@ -99,9 +102,9 @@ internal static unsafe partial class Gemm
     /// useful multiply-add, where the 16-wide tile would spend half its FMAs on padding: a 7×7 plane's 49 columns are
     /// three full slivers and one of a single column).
     /// A(i, p) = a[i·rs + p·ks]: a packed kc×<see cref="MR512"/> sliver (1, MR512) or sixteen rows of A read in place
-    /// (lda, 1); b: the kc×NR sliver of <see cref="KernelFma{TR}"/>, its first W floats per k. With 32 registers the tile is
+    /// (lda, 1); b: the kc×NR sliver of <see cref="KernelFma{TR, THalf}"/>, its first W floats per k. With 32 registers the tile is
     /// 16 rows: per k one B load and 16 broadcast FMAs, 0.125 loaded floats per multiply-add against the 6×16 AVX2
-    /// tile's 0.23. Each output is the same FMA chain over k as in <see cref="KernelFma{TR}"/>, so the kernels agree bit for bit.
+    /// tile's 0.23. Each output is the same FMA chain over k as in <see cref="KernelFma{TR, THalf}"/>, so the kernels agree bit for bit.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel16<TV, TVec>(int kc, float* a, nint rs, nint ks, float* b, nint bs, float* c, int ldc, bool add, float* bias)
         where TV : IRowVector<TVec> where TVec : unmanaged
@@ -267,7 +270,7 @@ internal static unsafe partial class Gemm
     }
 
     /// Portable micro-kernel (Vector128, any ISA; software fallback where not accelerated).
-    /// Same packed layout as <see cref="KernelFma{TR}"/>; processes the 6×16 tile as three
+    /// Same packed layout as <see cref="KernelFma{TR, THalf}"/>; processes the 6×16 tile as three
     /// 2×16 strips so 8 accumulators + 4 B vectors fit in 16 SSE/NEON registers.
     private static void KernelPortable(int kc, float* a, nint rowStride, nint kStride, float* b, nint bs, float* c, int ldc, bool add, float* bias)
     {
