@@ -25,6 +25,7 @@ internal static class PairedAb
         ["edges"] = on => Gemm.ExactEdgeRows = on,      // AVX2: a ragged last row sliver on a kernel of exactly its rows
         ["wgrad2"] = on => F2x2.WeightGradients = on,   // Auto's F(2×2) weight gradients (off: im2col's)
         ["tail"] = on => Gemm.HalfWidthTail = on,       // a last sliver of at most 8 columns on a half-width kernel
+        ["slices"] = on => Gemm.BalancedSlices = on,    // K cut into equal slices of at most 320, not 256 and a remainder
         ["masks"] = on => Im2ColPanel.TapMasks = on,   // 'same' stride-1 im2col slivers take their masks per tap, not per row
     };
 

@@ -267,6 +267,35 @@ public class GemmTests
         });
     }
 
+    [Fact]
+    public void KIsCutIntoEqualSlicesOfAtMost320()
+    {
+        Assert.Equal(288, Gemm.SliceK(288));   // a 32-channel 3×3 layer: one slice, not 256 + 32
+        Assert.Equal(320, Gemm.SliceK(320));
+        Assert.Equal(161, Gemm.SliceK(321));   // two slices of 161 and 160
+        Assert.Equal(288, Gemm.SliceK(576));   // two, not three
+        Assert.Equal(288, Gemm.SliceK(1152));  // four, not five
+        Assert.Equal(293, Gemm.SliceK(2048));  // seven, not eight
+        Assert.Equal(7, Gemm.SliceK(7));
+        Assert.Equal(256, Gemm.SliceK(288, balanced: false));  // the cut of KC-long slices and a remainder
+        Assert.Equal(200, Gemm.SliceK(200, balanced: false));
+    }
+
+    [Fact]
+    public void GemmsAroundTheSliceLimitsMatchTheReference()
+    {
+        // K lengths around the slice limits on every GEMM path, with accumulation into C and two threads: the blocked
+        // loop must cover k exactly once whatever the cut. (The switch itself is not flipped here: other tests' GEMMs
+        // may be running.)
+        var rnd = new Random(83);
+        foreach (var path in GemmPaths.All)
+            GemmPaths.With(path, () =>
+            {
+                foreach (int k in new[] { 255, 257, 288, 320, 321, 577, 641, 961 })
+                    RunCase(rnd, k % 2 == 0, k % 3 == 0, 37, 45, k, accumulate: k % 4 == 1, threads: 2, padStrides: true);
+            });
+    }
+
     [Avx2Fact]
     public void HalfWidthTailAgreesBitwiseWithTheFullTileOnAvx2()
     {

@@ -115,6 +115,33 @@ internal static unsafe partial class Gemm
     //       faster at NC = 1024, N8 C64 56×56 1.03×, sgemm n = 512…2048 and the other convs
     //       unchanged (paired in-process A/B, 2 threads; NC = 512 lost 3 % on sgemm n = 2048).
     internal const int KC = 256;
+
+    /// <summary>
+    /// The longest K slice <see cref="SliceK"/> makes (B sliver 20 KiB, A sliver 7.5 KiB: still within a 32 KiB L1),
+    /// so that a k a little above KC is one slice, not a full one and a short one.
+    /// </summary>
+    internal const int KCMax = 320;
+
+    /// <summary>
+    /// Whether K is cut into equal slices of at most <see cref="KCMax"/> (k = 288, a 32-channel 3×3 layer: one slice
+    /// instead of 256 + 32; 576: two of 288 instead of three; 1152: four instead of five), each of which costs a load and
+    /// a store of every C tile and the tile's loop overheads; false cuts slices of KC and a remainder. Settable for paired
+    /// measurements (never while another thread runs GEMMs: an A packed whole under one cut is read under the other);
+    /// the library never changes it.
+    /// </summary>
+    internal static bool BalancedSlices = true;
+
+    /// <summary>The length of the K slices (the last may be shorter) that the blocked loop and <see cref="PackWholeA"/> cut k into.</summary>
+    internal static int SliceK(int k) => SliceK(k, BalancedSlices);
+
+    /// <summary><see cref="SliceK(int)"/> under a given <see cref="BalancedSlices"/>.</summary>
+    internal static int SliceK(int k, bool balanced)
+    {
+        if (!balanced) return Math.Min(KC, k);
+        if (k <= KCMax) return k;
+        int slices = (k + KCMax - 1) / KCMax;
+        return (k + slices - 1) / slices;
+    }
     internal const int MC = 144;
     internal const int NC = 1024;
 
@@ -250,8 +277,9 @@ internal static unsafe partial class Gemm
     internal static void PackWholeA(float* a, int lda, int m, int k, GemmIsa isa, float* dst)
     {
         int height = PackedRows(isa);
-        for (int pc = 0; pc < k; pc += KC)
-            PackA(false, a + pc, lda, m, Math.Min(KC, k - pc), dst + (long)pc * RoundUp(m, height), height, isa != GemmIsa.Portable);
+        int slice = SliceK(k);
+        for (int pc = 0; pc < k; pc += slice)
+            PackA(false, a + pc, lda, m, Math.Min(slice, k - pc), dst + (long)pc * RoundUp(m, height), height, isa != GemmIsa.Portable);
     }
 
     /// <summary>Rows of a packed A sliver for <paramref name="isa"/>'s micro-kernel.</summary>
@@ -362,27 +390,27 @@ internal static unsafe partial class Gemm
         bool fma = isa != GemmIsa.Portable;
         bool direct = packedA == null && !flip.IsSet && ReadsAInPlace(transA, n, lda);
         int rowsPerSliver = PackedRows(isa);
-        int kcMax = Math.Min(KC, k);
+        int kcMax = SliceK(k);
         int ncMax = Math.Min(NC, RoundUp(n, NR));
         int mcMax = Math.Min(MC, RoundUp(m, rowsPerSliver));
-        float* packA = PackBuffer(ref t_packA, mcMax * kcMax, MC * KC);
-        float* packB = PackBuffer(ref t_packB, ncMax * kcMax, NC * KC);
+        float* packA = PackBuffer(ref t_packA, mcMax * kcMax, MC * KCMax);
+        float* packB = PackBuffer(ref t_packB, ncMax * kcMax, NC * KCMax);
         bool bInPlace = ReadsBInPlace(m, b, out float* bm, out int ldbm);
         // Rows at offsets are read in place by the wide tile only; other ISAs pack them like any panel.
         bool bRows = !bInPlace && packedA == null && isa == GemmIsa.Avx512 && WideTile && b.RowsInPlace(out bm);
         int* rowOff = null;
         if (bRows)
         {
-            int* table = stackalloc int[KC + 1];
+            int* table = stackalloc int[KCMax + 1];
             rowOff = table;
         }
 
         for (int jc = 0; jc < n; jc += NC)
         {
             int nc = Math.Min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC)
+            for (int pc = 0; pc < k; pc += kcMax)
             {
-                int kc = Math.Min(KC, k - pc);
+                int kc = Math.Min(kcMax, k - pc);
                 // The first K slice overwrites C unless accumulating; later slices add.
                 bool add = accumulate || pc > 0;
 
