@@ -25,7 +25,9 @@ internal static class PairedAb
         ["edges"] = on => Gemm.ExactEdgeRows = on,      // AVX2: a ragged last row sliver on a kernel of exactly its rows
         ["wgrad2"] = on => F2x2.WeightGradients = on,   // Auto's F(2×2) weight gradients (off: im2col's)
         ["tail"] = on => Gemm.HalfWidthTail = on,       // a last sliver of at most 8 columns on a half-width kernel
-        ["slices"] = on => Gemm.BalancedSlices = on,    // K cut into equal slices of at most 320, not 256 and a remainder
+        // K cut into equal slices of at most 320, not 256 and a remainder (filters the cache packed under one cut are then
+        // read under the other: the timing holds, the outputs do not)
+        ["slices"] = on => Gemm.BalancedSlices = on,
         ["masks"] = on => Im2ColPanel.TapMasks = on,   // 'same' stride-1 im2col slivers take their masks per tap, not per row
     };
 
