@@ -54,20 +54,41 @@ public partial class Tensor
         for (int d = 0; d < Dim; d++) if (red.Contains(d)) outStrides[d] = 0;
         var acc = Zeros(keepShape);
         float[] src = Storage, dst = acc.Storage;
-        StridedLoop.Rows(Sizes, Strides, Offset, outStrides, 0, new int[Dim], 0, (oi, oo, _, n, si, so, _) =>
+        if (IsContiguous && Dim >= 3 && red.Length == Dim - 1 && !red.Contains(1) && Numel >= ParallelChannelSumMin && ParallelChannelSums)
         {
-            if (so == 0)
-                dst[oo] += si == 1 ? TensorPrimitives.Sum(src.AsSpan(oi, n)) : StridedSum(src, oi, n, si);
-            else if (si == 1 && so == 1)
-                TensorPrimitives.Add(dst.AsSpan(oo, n), src.AsSpan(oi, n), dst.AsSpan(oo, n));
-            else
-                for (int i = 0; i < n; i++) dst[oo + i * so] += src[oi + i * si];
-        });
+            // Per channel over [N, C, …] (a conv's bias gradient, a batch mean): channels in parallel, each adding its
+            // planes' sums in image order, the same additions in the same order as the serial walk below.
+            int images = Sizes[0], channels = Sizes[1], plane = Numel / (images * channels), start = Offset;
+            Parallelism.For(channels, c =>
+            {
+                float s = 0f;
+                for (int i = 0; i < images; i++) s += TensorPrimitives.Sum(src.AsSpan(start + (i * channels + c) * plane, plane));
+                dst[c] = s;
+            });
+        }
+        else
+        {
+            StridedLoop.Rows(Sizes, Strides, Offset, outStrides, 0, new int[Dim], 0, (oi, oo, _, n, si, so, _) =>
+            {
+                if (so == 0)
+                    dst[oo] += si == 1 ? TensorPrimitives.Sum(src.AsSpan(oi, n)) : StridedSum(src, oi, n, si);
+                else if (si == 1 && so == 1)
+                    TensorPrimitives.Add(dst.AsSpan(oo, n), src.AsSpan(oi, n), dst.AsSpan(oo, n));
+                else
+                    for (int i = 0; i < n; i++) dst[oo + i * so] += src[oi + i * si];
+            });
+        }
         int count = 1;
         foreach (var d in red) count *= Sizes[d];
         var outShape = keepDim ? keepShape : Sizes.Where((_, d) => !red.Contains(d)).ToArray();
         return (acc.Reshape(outShape).Detach(), keepShape, count);
     }
+
+    /// <summary>False keeps per-channel sums on the serial walk, for the test that compares the two (they agree bit for bit). Default true.</summary>
+    internal static bool ParallelChannelSums = true;
+
+    /// <summary>Elements from which a per-channel sum runs its channels in parallel (below, a wake-up costs more than the sum).</summary>
+    private const int ParallelChannelSumMin = 1 << 16;
 
     private static float StridedSum(float[] src, int offset, int n, int stride)
     {
