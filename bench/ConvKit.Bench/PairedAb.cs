@@ -29,6 +29,7 @@ internal static class PairedAb
         // read under the other: the timing holds, the outputs do not)
         ["slices"] = on => Gemm.BalancedSlices = on,
         ["chsum"] = on => Tensor.ParallelChannelSums = on, // per-channel sums over [N, C, …] with channels in parallel
+        ["ranges"] = on => Parallelism.SplitRanges = on, // element-wise passes, copies and gradient sums in parallel ranges
         ["masks"] = on => Im2ColPanel.TapMasks = on,   // 'same' stride-1 im2col slivers take their masks per tap, not per row
     };
 

@@ -67,6 +67,14 @@ public static class Autograd
     /// <summary>The gradients pending per tensor, and how many of them share each storage (a closure may pass its
     /// input gradient through, or hand one tensor to several inputs), so a storage is recycled only when no pending
     /// gradient reads it any more.</summary>
+    /// <summary>dst += src for contiguous tensors of one shape, in parallel ranges (a gradient summed in place).</summary>
+    internal static void AddInto(Tensor dst, Tensor src)
+    {
+        float[] d = dst.Storage, s = src.Storage;
+        int dOff = dst.Offset, sOff = src.Offset;
+        Parallelism.Ranges(dst.Numel, (start, n) => TensorPrimitives.Add(d.AsSpan(dOff + start, n), s.AsSpan(sOff + start, n), d.AsSpan(dOff + start, n)));
+    }
+
     private sealed class BackwardPass(TensorScope scope)
     {
         private readonly Dictionary<Tensor, Tensor> _grads = new(ReferenceEqualityComparer.Instance);
@@ -124,7 +132,7 @@ public static class Autograd
                     Unread(prev);
                     if (CanAddInPlace(prev, g, inputGrads))
                     {
-                        TensorPrimitives.Add(prev.Span, ig.Contiguous().Span, prev.Span);
+                        AddInto(prev, ig.Contiguous());
                         Put(input, prev);
                     }
                     else
@@ -301,7 +309,7 @@ public partial class Tensor
     {
         if (Grad is { } grad && grad.IsContiguous && !grad.RequiresGrad)
         {
-            TensorPrimitives.Add(grad.Span, g.Contiguous().Span, grad.Span);
+            Autograd.AddInto(grad, g.Contiguous());
             return;
         }
         Grad = Grad is null ? (adopt ? g.Detach() : g.Clone().Detach()) : (Grad + g).Detach();

@@ -17,16 +17,47 @@ internal static class StridedLoop
     {
         if (ShapeUtil.Numel(sizes) == 0) return;
         var (sz, a, b, c) = Coalesce(sizes, sa, sb, sc);
-        int rank = sz.Length;
-        if (rank == 0) { body(oa, ob, oc, 1, 0, 0, 0); return; }
-        int inner = sz[rank - 1];
+        if (sz.Length == 0) { body(oa, ob, oc, 1, 0, 0, 0); return; }
+        RunRows(sz, a, b, c, oa, ob, oc, 0, OuterRows(sz), body);
+    }
+
+    /// <summary>
+    /// <see cref="Rows"/> with the rows split into contiguous runs of rows that run in parallel (<see cref="Parallelism.Ranges"/>),
+    /// for bodies whose rows write disjoint elements (a copy, an element-wise op into a fresh result).
+    /// </summary>
+    public static void ParallelRows(int[] sizes, int[] sa, int oa, int[] sb, int ob, int[] sc, int oc, RowBody body)
+    {
+        if (ShapeUtil.Numel(sizes) == 0) return;
+        var (sz, a, b, c) = Coalesce(sizes, sa, sb, sc);
+        if (sz.Length == 0) { body(oa, ob, oc, 1, 0, 0, 0); return; }
+        int inner = sz[^1], outer = OuterRows(sz);
+        // Ranges of elements, each taking the rows that start in it.
+        Parallelism.Ranges(outer * inner, (start, length) =>
+            RunRows(sz, a, b, c, oa, ob, oc, (start + inner - 1) / inner, Math.Min(outer, (start + length + inner - 1) / inner), body));
+    }
+
+    private static int OuterRows(int[] sz)
+    {
         int outer = 1;
-        for (int d = 0; d < rank - 1; d++) outer *= sz[d];
+        for (int d = 0; d < sz.Length - 1; d++) outer *= sz[d];
+        return outer;
+    }
+
+    /// <summary>Rows r0 .. r1 of the coalesced dims: each row's offsets from its index, then stepped row by row.</summary>
+    private static void RunRows(int[] sz, int[] a, int[] b, int[] c, int oa, int ob, int oc, int r0, int r1, RowBody body)
+    {
+        int rank = sz.Length;
         var idx = new int[Math.Max(rank - 1, 1)];
         int pa = oa, pb = ob, pc = oc;
-        for (int r = 0; r < outer; r++)
+        for (int d = rank - 2, rest = r0; d >= 0; d--)
         {
-            body(pa, pb, pc, inner, a[rank - 1], b[rank - 1], c[rank - 1]);
+            idx[d] = rest % sz[d];
+            rest /= sz[d];
+            pa += idx[d] * a[d]; pb += idx[d] * b[d]; pc += idx[d] * c[d];
+        }
+        for (int r = r0; r < r1; r++)
+        {
+            body(pa, pb, pc, sz[rank - 1], a[rank - 1], b[rank - 1], c[rank - 1]);
             for (int d = rank - 2; d >= 0; d--)
             {
                 idx[d]++;
@@ -63,7 +94,7 @@ internal static class StridedLoop
             throw new ArgumentException($"copy: shapes {ShapeUtil.Format(src.Sizes)} and {ShapeUtil.Format(dst.Sizes)} differ");
         float[] s = src.Storage, d = dst.Storage;
         var zero = new int[src.Dim];
-        Rows(src.Sizes, src.Strides, src.Offset, dst.Strides, dst.Offset, zero, 0, (oa, ob, _, n, stA, stB, _) =>
+        ParallelRows(src.Sizes, src.Strides, src.Offset, dst.Strides, dst.Offset, zero, 0, (oa, ob, _, n, stA, stB, _) =>
         {
             if (stA == 1 && stB == 1) { Array.Copy(s, oa, d, ob, n); return; }
             if (stA == 0 && stB == 1) { d.AsSpan(ob, n).Fill(s[oa]); return; }

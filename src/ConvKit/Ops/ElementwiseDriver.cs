@@ -28,11 +28,13 @@ internal static class Elementwise
         var result = Tensor.Empty(shape);
         if (a.IsContiguous && b.IsContiguous && ShapeUtil.SameShape(a.Sizes, b.Sizes))
         {
-            TOp.Apply(a.Span, b.Span, result.Span);
+            float[] sa = a.Storage, sb = b.Storage, sr = result.Storage;
+            int ao = a.Offset, bo = b.Offset, ro = result.Offset;
+            Parallelism.Ranges(result.Numel, (s, n) => TOp.Apply(sa.AsSpan(ao + s, n), sb.AsSpan(bo + s, n), sr.AsSpan(ro + s, n)));
             return result;
         }
         float[] A = a.Storage, B = b.Storage, C = result.Storage;
-        StridedLoop.Rows(shape, StridedLoop.BroadcastStrides(a, shape), a.Offset, StridedLoop.BroadcastStrides(b, shape), b.Offset,
+        StridedLoop.ParallelRows(shape, StridedLoop.BroadcastStrides(a, shape), a.Offset, StridedLoop.BroadcastStrides(b, shape), b.Offset,
             ShapeUtil.ContiguousStrides(shape), 0, (oa, ob, oc, n, sa, sb, _) =>
             {
                 var d = C.AsSpan(oc, n);
@@ -48,7 +50,9 @@ internal static class Elementwise
     {
         var src = x.Contiguous();
         var result = Tensor.Empty(x.Sizes);
-        TOp.Apply(src.Span, result.Span);
+        float[] ss = src.Storage, sr = result.Storage;
+        int so = src.Offset, ro = result.Offset;
+        Parallelism.Ranges(result.Numel, (s, n) => TOp.Apply(ss.AsSpan(so + s, n), sr.AsSpan(ro + s, n)));
         return result;
     }
 

@@ -66,6 +66,20 @@ public partial class Tensor
                 dst[c] = s;
             });
         }
+        else if (IsContiguous && red.Length > 0 && red.Length < Dim && red.Min() == Dim - red.Length && Numel >= ParallelChannelSumMin && ParallelChannelSums)
+        {
+            // Over trailing dims (a mean per plane: the squeeze of SE blocks, global average pooling): one output per
+            // row, rows in parallel. 0 + the row's sum, as the serial walk adds it into a zeroed output (so −0 sums give +0).
+            int rowLength = 1, start = Offset;
+            foreach (var d in red) rowLength *= Sizes[d];
+            int rows = Numel / rowLength;
+            // Ranges of elements, each taking the rows that start in it.
+            Parallelism.Ranges(Numel, (s, n) =>
+            {
+                for (int r = (s + rowLength - 1) / rowLength, r1 = Math.Min(rows, (s + n + rowLength - 1) / rowLength); r < r1; r++)
+                    dst[r] = 0f + TensorPrimitives.Sum(src.AsSpan(start + r * rowLength, rowLength));
+            });
+        }
         else
         {
             StridedLoop.Rows(Sizes, Strides, Offset, outStrides, 0, new int[Dim], 0, (oi, oo, _, n, si, so, _) =>

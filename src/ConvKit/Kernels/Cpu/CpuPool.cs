@@ -274,7 +274,6 @@ internal static unsafe class CpuPool
     /// <summary>Routes each output gradient to its max's input position (skipping all-padding windows, see the reference); planes run in parallel.</summary>
     public static void MaxPoolBackward(ReadOnlySpan<float> dy, ReadOnlySpan<long> indices, Span<float> dx, int planes, int inPlane, int outPlane)
     {
-        dx.Clear();
         fixed (float* pg = dy, pd = dx)
         fixed (long* pi = indices)
         {
@@ -284,6 +283,8 @@ internal static unsafe class CpuPool
                 float* g = (float*)gs + (long)c * outPlane;
                 float* d = (float*)ds + (long)c * inPlane;
                 long* idx = (long*)ids + (long)c * outPlane;
+                // Each plane cleared by the thread that scatters into it, not the whole gradient on one core first.
+                new Span<float>(d, inPlane).Clear();
                 for (int o = 0; o < outPlane; o++)
                     if ((ulong)idx[o] < (ulong)inPlane) d[idx[o]] += g[o];
             });
