@@ -30,6 +30,7 @@ internal static class PairedAb
         ["slices"] = on => Gemm.BalancedSlices = on,
         ["chsum"] = on => Tensor.ParallelChannelSums = on, // per-channel sums over [N, C, …] with channels in parallel
         ["ranges"] = on => Parallelism.SplitRanges = on, // element-wise passes, copies and gradient sums in parallel ranges
+        ["wgchunks"] = on => Im2ColGemmConv.ChunkWeightGrads = on, // small per-image weight-gradient GEMMs in parallel chunks of images
         ["masks"] = on => Im2ColPanel.TapMasks = on,   // 'same' stride-1 im2col slivers take their masks per tap, not per row
     };
 

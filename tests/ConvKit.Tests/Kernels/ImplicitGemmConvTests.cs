@@ -190,4 +190,43 @@ public class ImplicitGemmConvTests
         ForwardMatches(p, rng, withBias: true);
         ForwardMatches(p, rng, withBias: false);
     }
+
+    /// <summary>
+    /// Weight gradients whose per-image GEMMs are too small to split run fixed chunks of images in parallel, each into
+    /// its own partial dW: against the reference, for 3×3, pointwise and grouped layers, image counts that do and do not
+    /// divide into the chunks, and two that make a single chunk each.
+    /// </summary>
+    [Fact]
+    public void ChunkedWeightGradientsMatchTheReference()
+    {
+        var rng = new Random(4321);
+        foreach (var p in new[]
+        {
+            new Conv2dParams { N = 64, CIn = 1, H = 28, W = 28, COut = 32, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 28, OutW = 28 },
+            new Conv2dParams { N = 11, CIn = 3, H = 18, W = 19, COut = 5, KH = 3, KW = 3, OutH = 16, OutW = 17 },
+            new Conv2dParams { N = 9, CIn = 4, H = 16, W = 20, COut = 6, KH = 1, KW = 1, OutH = 16, OutW = 20 },
+            new Conv2dParams { N = 5, CIn = 4, H = 18, W = 18, COut = 4, KH = 3, KW = 3, Groups = 2, OutH = 16, OutW = 16 },
+            new Conv2dParams { N = 2, CIn = 2, H = 16, W = 16, COut = 3, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 16, OutW = 16 },
+        })
+        {
+            Assert.True(Im2ColGemmConv.PerImage(p));
+            if (Engine.Threads > 1) Assert.Equal(Math.Min(p.N, 8), Im2ColGemmConv.WeightGradChunks(p));
+            var x = ConvGeometryGen.Data(rng, p.N * p.CIn * p.InPlane);
+            var dy = ConvGeometryGen.Data(rng, p.N * p.COut * p.OutPlane);
+            var dwFast = Enumerable.Repeat(float.NaN, p.COut * p.ColRows).ToArray();
+            Im2ColGemmConv.WeightGrad(x, dy, dwFast, p);
+            // Sums of up to 50,176 products: against a double-precision reference, within float rounding of a sum of
+            // that many terms (1e-5·√terms of Σ|terms|, the GEMM tests' bound), whatever order the chunks add in.
+            var dwRef = new double[dwFast.Length];
+            var mag = new double[dwFast.Length];
+            ReferenceConv.WeightGrad<double>(x.Select(v => (double)v).ToArray(), dy.Select(v => (double)v).ToArray(), dwRef, p);
+            ReferenceConv.WeightGrad<double>(x.Select(v => (double)Math.Abs(v)).ToArray(), dy.Select(v => (double)Math.Abs(v)).ToArray(), mag, p);
+            double terms = (double)p.N * p.OutPlane;
+            for (int i = 0; i < dwFast.Length; i++)
+                Assert.True(Math.Abs(dwFast[i] - dwRef[i]) <= 1e-5 * Math.Sqrt(terms) * mag[i] + 1e-30,
+                            $"chunked weight grad {p}: element {i} is {dwFast[i]}, reference {dwRef[i]} (Σ|terms| {mag[i]})");
+        }
+        // A GEMM big enough to split keeps one chunk: its images run one after another, each on every thread.
+        Assert.Equal(1, Im2ColGemmConv.WeightGradChunks(new Conv2dParams { N = 8, CIn = 64, H = 56, W = 56, COut = 64, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 56, OutW = 56 }));
+    }
 }

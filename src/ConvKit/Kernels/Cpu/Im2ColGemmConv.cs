@@ -395,18 +395,59 @@ internal static unsafe partial class Im2ColGemmConv
     /// <summary>dW_g = Σ_i dY_ig · col(x_i)ᵀ, colᵀ packed from the image (<see cref="Im2ColTransposedPanel"/>; for a pointwise conv x itself, transposed).</summary>
     private static void ImplicitWeightGrad(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Conv2dParams p)
     {
+        int chunks = WeightGradChunks(p);
+        if (chunks <= 1)
+        {
+            fixed (float* px = x, pdy = dy, pdw = dw) ImageWeightGrads(px, pdy, pdw, 0, p.N, p);
+            return;
+        }
+        // GEMMs too small to split run on one thread each: fixed chunks of images in parallel, each into its own dW,
+        // summed in chunk order afterwards, so the bits do not depend on the thread count.
+        int size = dw.Length;
+        var partial = TensorPool.Rent<float>(chunks * size, zero: false);
+        try
+        {
+            fixed (float* px = x, pdy = dy, ppart = partial)
+            {
+                nint xs = (nint)px, ys = (nint)pdy, ps = (nint)ppart;
+                Parallelism.For(chunks, c => ImageWeightGrads((float*)xs, (float*)ys, (float*)ps + (long)c * size,
+                                                              (int)((long)p.N * c / chunks), (int)((long)p.N * (c + 1) / chunks), p));
+            }
+            partial.AsSpan(0, size).CopyTo(dw);
+            for (int c = 1; c < chunks; c++) TensorPrimitives.Add(dw, partial.AsSpan(c * size, size), dw);
+        }
+        finally { TensorPool.Return(partial); }
+    }
+
+    /// <summary>
+    /// Chunks of images <see cref="ImplicitWeightGrad"/> runs in parallel: 1 (each image's GEMM threaded as usual) unless
+    /// those GEMMs are below <see cref="Gemm.ParallelThreshold"/> and so would run one after another on one core
+    /// (SmallSECnn's first layer: 64 images of 32 × 9 × 784), then up to 8 chunks, while their partial dW stay small.
+    /// </summary>
+    internal static int WeightGradChunks(Conv2dParams p)
+    {
+        long gemm = (long)p.COutPerGroup * p.ColRows * p.OutPlane, dwFloats = (long)p.COut * p.ColRows;
+        int chunks = Math.Min(p.N, 8);
+        return ChunkWeightGrads && Parallelism.Threads > 1 && chunks > 1 && gemm < Gemm.ParallelThreshold && chunks * dwFloats <= 1 << 20 ? chunks : 1;
+    }
+
+    /// <summary>False keeps such images one after another, for paired A/B measurements. Default true.</summary>
+    internal static bool ChunkWeightGrads = true;
+
+    /// <summary>dW [COut, CIn/g·KH·KW] = Σ over images n0 .. n1 of dY_ig · col(x_i)ᵀ, per group, each image's GEMM on the threads it may use.</summary>
+    private static void ImageWeightGrads(float* px, float* pdy, float* pdw, int n0, int n1, Conv2dParams p)
+    {
         int rows = p.ColRows, cog = p.COutPerGroup, cig = p.CInPerGroup, plane = p.OutPlane;
         bool pointwise = IsPointwise(p);
-        fixed (float* px = x, pdy = dy, pdw = dw)
-            for (int i = 0; i < p.N; i++)
-            for (int g = 0; g < p.Groups; g++)
-            {
-                float* xg = px + ((long)i * p.CIn + g * cig) * p.InPlane;
-                float* dyg = pdy + ((long)i * p.COut + g * cog) * plane;
-                float* dwg = pdw + (long)g * cog * rows;
-                if (pointwise) Gemm.Sgemm(false, cog, rows, plane, dyg, plane, new DenseB(xg, plane, true), dwg, rows, i > 0, Parallelism.Threads);
-                else WeightGradGemm(dyg, plane, xg, p.CIn * p.InPlane, 1, dwg, i > 0, p);
-            }
+        for (int i = n0; i < n1; i++)
+        for (int g = 0; g < p.Groups; g++)
+        {
+            float* xg = px + ((long)i * p.CIn + g * cig) * p.InPlane;
+            float* dyg = pdy + ((long)i * p.COut + g * cog) * plane;
+            float* dwg = pdw + (long)g * cog * rows;
+            if (pointwise) Gemm.Sgemm(false, cog, rows, plane, dyg, plane, new DenseB(xg, plane, true), dwg, rows, i > n0, Parallelism.Threads);
+            else WeightGradGemm(dyg, plane, xg, p.CIn * p.InPlane, 1, dwg, i > n0, p);
+        }
     }
 
     private static void AddBias(Span<float> y, ReadOnlySpan<float> bias, int n, int c, int plane)
