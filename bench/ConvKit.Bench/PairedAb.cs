@@ -28,7 +28,7 @@ internal static class PairedAb
         // K cut into equal slices of at most 320, not 256 and a remainder (filters the cache packed under one cut are then
         // read under the other: the timing holds, the outputs do not)
         ["slices"] = on => Gemm.BalancedSlices = on,
-        ["chsum"] = on => Tensor.ParallelChannelSums = on, // per-channel sums over [N, C, …] with channels in parallel
+        ["chsum"] = on => Tensor.ParallelSums = on, // per-channel sums over [N, C, …] with channels in parallel
         ["ranges"] = on => Parallelism.SplitRanges = on, // element-wise passes, copies and gradient sums in parallel ranges
         ["wgchunks"] = on => Im2ColGemmConv.ChunkWeightGrads = on, // small per-image weight-gradient GEMMs in parallel chunks of images
         ["masks"] = on => Im2ColPanel.TapMasks = on,   // 'same' stride-1 im2col slivers take their masks per tap, not per row

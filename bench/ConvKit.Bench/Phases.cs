@@ -9,20 +9,20 @@ namespace ConvKit.Bench;
 /// </summary>
 internal static class Phases
 {
-    /// <summary>The one pass to time (forward, data or weight; for profiles), or all three.</summary>
-    public static string? Only;
-
     public static readonly (int N, int C, int H, int K)[] Shapes = [(64, 1, 28, 32), (64, 32, 14, 64), (64, 64, 7, 128), (8, 64, 56, 64), (16, 128, 28, 128)];
 
-    /// <summary>Each shape's passes under Auto, then with <paramref name="forced"/> (when given) forced for comparison.</summary>
-    public static void Run(string? only, double budgetMs, ConvAlgorithm? forced)
+    /// <summary>
+    /// Each shape's passes under Auto, then with <paramref name="forced"/> (when given) forced for comparison; with
+    /// <paramref name="pass"/> (forward, data or weight: for profiles) that pass only.
+    /// </summary>
+    public static void Run(string? only, string? pass, double budgetMs, ConvAlgorithm? forced)
     {
-        RunAll(only, budgetMs, null);
+        RunAll(only, pass, budgetMs, null);
         if (forced is { } f)
-            using (Engine.Force(f)) RunAll(only, budgetMs, f);
+            using (Engine.Force(f)) RunAll(only, pass, budgetMs, f);
     }
 
-    private static void RunAll(string? only, double budgetMs, ConvAlgorithm? forced)
+    private static void RunAll(string? only, string? pass, double budgetMs, ConvAlgorithm? forced)
     {
         foreach (var (n, c, h, k) in Shapes)
         {
@@ -37,7 +37,7 @@ internal static class Phases
             float[] Data(long len) => Enumerable.Range(0, (int)len).Select(_ => (float)(gen.NextDouble() * 2 - 1)).ToArray();
             var x = Data((long)n * c * h * h); var w = Data((long)k * c * 9); var y = Data((long)n * k * h * h);
             var dx = new float[x.Length]; var dw = new float[w.Length]; var yo = new float[y.Length];
-            double Pass(string which, Action f) => Only is null || Only == which ? Median(f, budgetMs) : double.NaN;
+            double Pass(string which, Action f) => pass is null || pass == which ? Median(f, budgetMs) : double.NaN;
             double fwd = Pass("forward", () => ConvKernels.Forward(x, w, [], yo, p, inference: false));
             double adj = Pass("data", () => ConvKernels.Adjoint(y, w, [], dx, p, inference: false));
             double wg = Pass("weight", () => ConvKernels.WeightGrad(x, y, dw, p));

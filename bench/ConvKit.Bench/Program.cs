@@ -5,7 +5,7 @@
 // --only runs the workloads whose name contains TEXT (the peers skip the others).
 // --rounds R runs the whole lockstep pass R times and reports medians over the rounds.
 // --isa avx2 holds ConvKit and the peers to AVX2 + FMA (the class of machine) on a host with AVX-512.
-// --ab wide|grid|flip|split|runs|inplace|edges|stage|wgrad2|tail|slices|masks [--budget MS] runs a paired in-process A/B of that engine switch instead
+// --ab SWITCH [--budget MS] runs a paired in-process A/B of that engine switch (PairedAb.Switches lists them) instead
 // (no peer; MS per workload, default 4000): see PairedAb.
 // --phases [--algo ALGORITHM] [--pass forward|data|weight] times the forward, data gradient and weight gradient of training-mode 3×3 convs on their
 // own (then with ALGORITHM forced); tools/bench/peer_phases.py times PyTorch's.
@@ -37,8 +37,7 @@ if (Option("--ab") is { } ab)
 
 if (args.Contains("--phases"))
 {
-    Phases.Only = Option("--pass");
-    Phases.Run(only, Option("--budget") is { } ms ? double.Parse(ms, CultureInfo.InvariantCulture) : 3000,
+    Phases.Run(only, Option("--pass"), Option("--budget") is { } ms ? double.Parse(ms, CultureInfo.InvariantCulture) : 3000,
                Option("--algo") is { } algo ? Enum.Parse<ConvAlgorithm>(algo, ignoreCase: true) : null);
     return 0;
 }

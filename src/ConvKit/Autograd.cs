@@ -64,9 +64,6 @@ public static class Autograd
     /// <summary>True on this thread while a backward pass runs (kernels then keep their most exact algorithms).</summary>
     [ThreadStatic] internal static bool InBackward;
 
-    /// <summary>The gradients pending per tensor, and how many of them share each storage (a closure may pass its
-    /// input gradient through, or hand one tensor to several inputs), so a storage is recycled only when no pending
-    /// gradient reads it any more.</summary>
     /// <summary>dst += src for contiguous tensors of one shape, in parallel ranges (a gradient summed in place).</summary>
     internal static void AddInto(Tensor dst, Tensor src)
     {
@@ -75,6 +72,9 @@ public static class Autograd
         Parallelism.Ranges(dst.Numel, (start, n) => TensorPrimitives.Add(d.AsSpan(dOff + start, n), s.AsSpan(sOff + start, n), d.AsSpan(dOff + start, n)));
     }
 
+    /// <summary>The gradients pending per tensor, and how many of them share each storage (a closure may pass its
+    /// input gradient through, or hand one tensor to several inputs), so a storage is recycled only when no pending
+    /// gradient reads it any more.</summary>
     private sealed class BackwardPass(TensorScope scope)
     {
         private readonly Dictionary<Tensor, Tensor> _grads = new(ReferenceEqualityComparer.Instance);

@@ -45,6 +45,17 @@ internal static class Parallelism
         For((length + step - 1) / step, i => body(i * step, Math.Min(step, length - i * step)));
     }
 
+    /// <summary>
+    /// body(r0, r1) over rows [0, rows) of <paramref name="rowLength"/> elements each, split as <see cref="Ranges"/> splits
+    /// their elements: each range takes the rows that start in it, so short rows group and long ones stay whole.
+    /// </summary>
+    public static void RowRanges(int rows, int rowLength, RangeBody body) =>
+        Ranges(rows * rowLength, (start, length) =>
+        {
+            int r0 = (start + rowLength - 1) / rowLength, r1 = Math.Min(rows, (start + length + rowLength - 1) / rowLength);
+            if (r0 < r1) body(r0, r1 - r0);
+        });
+
     /// <summary>body(i) for i in [0, count) on at most <paramref name="threads"/> threads.</summary>
     public static void For(int count, int threads, Action<int> body)
     {

@@ -30,10 +30,7 @@ internal static class StridedLoop
         if (ShapeUtil.Numel(sizes) == 0) return;
         var (sz, a, b, c) = Coalesce(sizes, sa, sb, sc);
         if (sz.Length == 0) { body(oa, ob, oc, 1, 0, 0, 0); return; }
-        int inner = sz[^1], outer = OuterRows(sz);
-        // Ranges of elements, each taking the rows that start in it.
-        Parallelism.Ranges(outer * inner, (start, length) =>
-            RunRows(sz, a, b, c, oa, ob, oc, (start + inner - 1) / inner, Math.Min(outer, (start + length + inner - 1) / inner), body));
+        Parallelism.RowRanges(OuterRows(sz), sz[^1], (r0, n) => RunRows(sz, a, b, c, oa, ob, oc, r0, r0 + n, body));
     }
 
     private static int OuterRows(int[] sz)

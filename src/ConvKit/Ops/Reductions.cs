@@ -54,7 +54,7 @@ public partial class Tensor
         for (int d = 0; d < Dim; d++) if (red.Contains(d)) outStrides[d] = 0;
         var acc = Zeros(keepShape);
         float[] src = Storage, dst = acc.Storage;
-        if (IsContiguous && Dim >= 3 && red.Length == Dim - 1 && !red.Contains(1) && Numel >= ParallelChannelSumMin && ParallelChannelSums)
+        if (IsContiguous && Dim >= 3 && red.Length == Dim - 1 && !red.Contains(1) && Numel >= ParallelSumMin && ParallelSums)
         {
             // Per channel over [N, C, …] (a conv's bias gradient, a batch mean): channels in parallel, each adding its
             // planes' sums in image order, the same additions in the same order as the serial walk below.
@@ -66,18 +66,15 @@ public partial class Tensor
                 dst[c] = s;
             });
         }
-        else if (IsContiguous && red.Length > 0 && red.Length < Dim && red.Min() == Dim - red.Length && Numel >= ParallelChannelSumMin && ParallelChannelSums)
+        else if (IsContiguous && red.Length > 0 && red.Length < Dim && red.Min() == Dim - red.Length && Numel >= ParallelSumMin && ParallelSums)
         {
             // Over trailing dims (a mean per plane: the squeeze of SE blocks, global average pooling): one output per
             // row, rows in parallel. 0 + the row's sum, as the serial walk adds it into a zeroed output (so −0 sums give +0).
             int rowLength = 1, start = Offset;
             foreach (var d in red) rowLength *= Sizes[d];
-            int rows = Numel / rowLength;
-            // Ranges of elements, each taking the rows that start in it.
-            Parallelism.Ranges(Numel, (s, n) =>
+            Parallelism.RowRanges(Numel / rowLength, rowLength, (r0, n) =>
             {
-                for (int r = (s + rowLength - 1) / rowLength, r1 = Math.Min(rows, (s + n + rowLength - 1) / rowLength); r < r1; r++)
-                    dst[r] = 0f + TensorPrimitives.Sum(src.AsSpan(start + r * rowLength, rowLength));
+                for (int r = r0; r < r0 + n; r++) dst[r] = 0f + TensorPrimitives.Sum(src.AsSpan(start + r * rowLength, rowLength));
             });
         }
         else
@@ -98,11 +95,11 @@ public partial class Tensor
         return (acc.Reshape(outShape).Detach(), keepShape, count);
     }
 
-    /// <summary>False keeps per-channel sums on the serial walk, for the test that compares the two (they agree bit for bit). Default true.</summary>
-    internal static bool ParallelChannelSums = true;
+    /// <summary>False keeps the per-channel and per-row sums on the serial walk, for the tests that compare the two (they agree bit for bit). Default true.</summary>
+    internal static bool ParallelSums = true;
 
-    /// <summary>Elements from which a per-channel sum runs its channels in parallel (below, a wake-up costs more than the sum).</summary>
-    private const int ParallelChannelSumMin = 1 << 16;
+    /// <summary>Elements from which a per-channel or per-row sum runs in parallel (below, a wake-up costs more than the sum).</summary>
+    private const int ParallelSumMin = 1 << 16;
 
     private static float StridedSum(float[] src, int offset, int n, int stride)
     {

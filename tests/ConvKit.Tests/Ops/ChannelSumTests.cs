@@ -19,7 +19,7 @@ public class ChannelSumTests
     ];
 
     [Theory, MemberData(nameof(Shapes))]
-    public void ParallelChannelSumsAgreeBitwiseWithTheWalkAndWithDoubleSums(int[] shape)
+    public void ParallelSumsAgreeBitwiseWithTheWalkAndWithDoubleSums(int[] shape)
     {
         var rng = new Random(shape.Sum());
         var whole = TestUtil.Random(rng, [2 * shape[0], .. shape[1..]]);
@@ -31,9 +31,9 @@ public class ChannelSumTests
         var keep = x.Sum(dims, keepDim: true);
         float[] serial;
         // The switch is process-wide, but both settings give the same bits, so other tests running meanwhile are unaffected.
-        Tensor.ParallelChannelSums = false;
+        Tensor.ParallelSums = false;
         try { serial = x.Sum(dims).ToArray(); }
-        finally { Tensor.ParallelChannelSums = true; }
+        finally { Tensor.ParallelSums = true; }
         Assert.Equal(serial, parallel.ToArray());
         Assert.Equal(new[] { 1, shape[1] }.Concat(Enumerable.Repeat(1, shape.Length - 2)), keep.Sizes);
         Assert.Equal(serial, keep.ToArray());

@@ -96,13 +96,13 @@ public class ParallelRangesTests
         var mean = x.Mean(dims, keepDim: true).ToArray();
         float[] serialSum, serialMean;
         // Process-wide, but both settings give the same bits, so other tests running meanwhile are unaffected.
-        Tensor.ParallelChannelSums = false;
+        Tensor.ParallelSums = false;
         try
         {
             serialSum = x.Sum(dims).ToArray();
             serialMean = x.Mean(dims, keepDim: true).ToArray();
         }
-        finally { Tensor.ParallelChannelSums = true; }
+        finally { Tensor.ParallelSums = true; }
         Assert.Equal(serialSum, sum);
         Assert.Equal(serialMean, mean);
     }

@@ -115,6 +115,8 @@ internal static unsafe partial class Gemm
     //       faster at NC = 1024, N8 C64 56×56 1.03×, sgemm n = 512…2048 and the other convs
     //       unchanged (paired in-process A/B, 2 threads; NC = 512 lost 3 % on sgemm n = 2048).
     internal const int KC = 256;
+    internal const int MC = 144;
+    internal const int NC = 1024;
 
     /// <summary>
     /// The longest K slice <see cref="SliceK"/> makes (B sliver 20 KiB, A sliver 7.5 KiB: still within a 32 KiB L1),
@@ -142,8 +144,6 @@ internal static unsafe partial class Gemm
         int slices = (k + KCMax - 1) / KCMax;
         return (k + slices - 1) / slices;
     }
-    internal const int MC = 144;
-    internal const int NC = 1024;
 
     /// Below this many multiply-adds the work runs on the calling thread only: 2^20 MACs is
     /// ~25 µs on one core, about what waking a pool thread costs (measured crossover ≈ 1M:

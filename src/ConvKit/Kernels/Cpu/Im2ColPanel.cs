@@ -112,8 +112,8 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
             {
                 int kh = t / _g.KW;
                 var dh = Vector256.Create(kh * _g.DH); var dw = Vector256.Create((t - kh * _g.KW) * _g.DW);
-                masks[2 * t] = (Vector256.LessThan((ih0 + dh).AsUInt32(), height) & Vector256.LessThan((iw0 + dw).AsUInt32(), width)).AsSingle();
-                masks[2 * t + 1] = (Vector256.LessThan((ih1 + dh).AsUInt32(), height) & Vector256.LessThan((iw1 + dw).AsUInt32(), width)).AsSingle();
+                masks[2 * t] = Inside(ih0 + dh, iw0 + dw, height, width);
+                masks[2 * t + 1] = Inside(ih1 + dh, iw1 + dw, height, width);
             }
             for (int p = 0; p < kc; p++, dst += Gemm.NR)
             {
@@ -128,12 +128,15 @@ internal readonly unsafe struct Im2ColPanel(float* x, Conv2dParams p, int imageS
         {
             var dh = Vector256.Create(rowDh[p]); var dw = Vector256.Create(rowDw[p]);
             float* src = origin + off[p];
-            var in0 = Vector256.LessThan((ih0 + dh).AsUInt32(), height) & Vector256.LessThan((iw0 + dw).AsUInt32(), width);
-            var in1 = Vector256.LessThan((ih1 + dh).AsUInt32(), height) & Vector256.LessThan((iw1 + dw).AsUInt32(), width);
-            Avx.Store(dst, Avx.MaskLoad(src, in0.AsSingle()));
-            Avx.Store(dst + 8, Avx.MaskLoad(src + 8, in1.AsSingle()));
+            Avx.Store(dst, Avx.MaskLoad(src, Inside(ih0 + dh, iw0 + dw, height, width)));
+            Avx.Store(dst + 8, Avx.MaskLoad(src + 8, Inside(ih1 + dh, iw1 + dw, height, width)));
         }
     }
+
+    /// <summary>The load mask of lanes at input (ih, iw) inside the [height, width] plane; negative coordinates wrap to large unsigned values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Inside(Vector256<int> ih, Vector256<int> iw, Vector256<uint> height, Vector256<uint> width) =>
+        (Vector256.LessThan(ih.AsUInt32(), height) & Vector256.LessThan(iw.AsUInt32(), width)).AsSingle();
 
     /// <summary>False computes <see cref="PackShifted"/>'s masks per row, for paired A/B measurements. Default true.</summary>
     internal static bool TapMasks = true;
