@@ -31,14 +31,15 @@ internal static class PairedAb
         ["chsum"] = on => Tensor.ParallelSums = on, // per-channel sums over [N, C, …] with channels in parallel
         ["ranges"] = on => Parallelism.SplitRanges = on, // element-wise passes, copies and gradient sums in parallel ranges
         ["wgchunks"] = on => Im2ColGemmConv.ChunkWeightGrads = on, // small per-image weight-gradient GEMMs in parallel chunks of images
-        ["masks"] = on => Im2ColPanel.TapMasks = on,   // 'same' stride-1 im2col slivers take their masks per tap, not per row
+        ["masks"] = on => Im2ColPanel.TapMasks = on,
+        ["wino4"] = on => F4x4.InferenceForwards = on, // Auto's F(4×4) for inference forwards (off: im2col, or F(2×2) where it wins)   // 'same' stride-1 im2col slivers take their masks per tap, not per row
     };
 
     public static void Run(string name, string? only, double budgetMs)
     {
         if (!Switches.TryGetValue(name, out var set))
             throw new ArgumentException($"--ab: expected one of {string.Join(", ", Switches.Keys)}, got '{name}'");
-        foreach (var w in Workloads.All(only).Concat(Training(only)))
+        foreach (var w in Workloads.All(only).Concat(Training(only)).Concat(FewChannels(only)))
         {
             var run = w.Setup();
             set(false); run(); set(true); run();
@@ -79,6 +80,23 @@ internal static class PairedAb
                         F.Conv2d(x, w, padding: 1).Sum().Backward();
                     }
                 };
+            }, 0);
+        }
+    }
+
+    /// <summary>Inference forwards of 3×3 'same' layers with few input channels on large planes, where F(4×4)'s k is short.</summary>
+    private static IEnumerable<Workloads.Workload> FewChannels(string? only)
+    {
+        foreach (var (n, c, h, k) in new[] { (1, 8, 112, 64), (1, 12, 112, 64), (1, 16, 112, 64), (1, 16, 56, 64), (1, 24, 112, 64), (1, 32, 112, 32), (1, 32, 56, 64), (4, 16, 56, 32) })
+        {
+            string name = $"conv2d infer n{n} c{c} {h}x{h} k{k} 3x3";
+            if (only is not null && !name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
+            yield return new(name, () =>
+            {
+                var gen = new Generator(0);
+                var x = Tensor.Randn([n, c, h, h], gen);
+                var w = Tensor.Randn([k, c, 3, 3], gen);
+                return () => { using (Autograd.NoGrad()) using (TensorScope.Begin()) F.Conv2d(x, w, padding: 1); };
             }, 0);
         }
     }

@@ -70,6 +70,24 @@ public class ConvAlgorithmTests
     }
 
     /// <summary>
+    /// Auto's inference F(4×4) asks for ≥ 24 input channels per group: below that its GEMMs' k is too short for the 4×
+    /// saving to pay for the transforms (paired A/B: N1 C16 112×112 K64 0.95, C8 0.65; C24 1.23).
+    /// </summary>
+    [Theory]
+    [InlineData(8, ConvAlgorithm.Im2ColGemm)]
+    [InlineData(16, ConvAlgorithm.Im2ColGemm)]
+    [InlineData(23, ConvAlgorithm.Im2ColGemm)]
+    [InlineData(24, ConvAlgorithm.Winograd)]
+    [InlineData(32, ConvAlgorithm.Winograd)]
+    public void AutoKeepsFewChannelInferenceLayersOnIm2Col(int channels, ConvAlgorithm expected)
+    {
+        var p = new Conv2dParams { N = 1, CIn = channels, H = 112, W = 112, COut = 64, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 112, OutW = 112 };
+        Assert.Equal(expected, ConvKit.Kernels.ConvKernels.Choose(p, inference: true));
+        // Per group: two groups of 16 input channels each stay on im2col.
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKit.Kernels.ConvKernels.Choose(p with { CIn = 32, COut = 64, Groups = 2 }, inference: true));
+    }
+
+    /// <summary>
     /// Winograd F(4×4) is an inference algorithm in Auto: a result that feeds a gradient takes F(2×2) (smaller rounding)
     /// where that wins, else the direct arithmetic.
     /// </summary>

@@ -12,21 +12,28 @@ internal static class WinogradConv
 
 internal partial struct F4x4
 {
+    /// <summary>False keeps Auto's inference forwards off F(4×4), for paired A/B measurements. Default true.</summary>
+    internal static bool InferenceForwards = true;
+
     /// <summary>
     /// Whether Auto picks F(4×4) over im2col + GEMM. Measured (2-core Zen VM, 2 threads, pad 1, F.Conv2d medians,
     /// ratio = im2col time / Winograd time): large planes win 2–5× (N1 C64 128×128: 4–5×, N8 C64 56×56: 2.5×); down to
     /// 256 output pixels (N·OutH·OutW) layers up to 128×128 channels still win (N1 C64 16×16: 1.2×, N1 C128 16×16: 1.3–1.5×,
     /// N1 C128 20×20: 1.5×), while wider layers need ~512: their im2col GEMM is already efficient and Winograd's are
     /// skinny (N1 C256 16×16: 0.9–1.1×, N2 C256 14×14: 1.1×, N1 C256 14×14: 0.95×, N1 C512 16×16: 0.7×, N1 C1024
-    /// 8×8: 0.26×; N1 C256 28×28: 1.5×). Fewer than 8 input channels per group (first layers, C = 3–4) make the GEMMs'
-    /// k too short (0.65–0.85×, noisy). Two guards are reasoned, not measured: tiles at least half full (keeps very
+    /// 8×8: 0.26×; N1 C256 28×28: 1.5×). Few input channels per group make the GEMMs' k too short for the 4× saving to pay
+    /// for the transforms. First layers (C = 3–4) lose 0.65–0.85× (noisy). Paired A/B on Zen 3, 2 threads, inference
+    /// forwards, im2col time / F(4×4) time (<c>--ab wino4</c>): N1 C8 112×112 K64 0.65, C12 112×112 0.76, C16 112×112 0.95,
+    /// C16 56×56 0.79, N4 C16 56×56 K32 0.93; C24 112×112 K64 1.23, C32 112×112 K32 1.53, C32 56×56 K64 1.11. Hence
+    /// ≥ 24 input channels per group (17–23 unmeasured; im2col keeps them). Two guards are reasoned, not measured: tiles at least half full (keeps very
     /// thin planes, mostly tile padding, on im2col) and U at most 2²⁴ floats (64 MiB, i.e. up to ~680×680 channels
     /// per group), so Auto never parks a huge pooled weight workspace.
     /// </summary>
     public static bool Wins(Conv2dParams p)
     {
+        if (!InferenceForwards) return false;
         long pairs = (long)p.CInPerGroup * p.COutPerGroup, pixels = (long)p.N * p.OutPlane, minPixels = pairs <= 128 * 128 ? 256 : 512;
-        return WinogradConv<F4x4>.Applies(p) && p.CInPerGroup >= 8 && pixels >= minPixels && WinogradConv<F4x4>.HalfFull(p) && 36 * pairs <= 1 << 24;
+        return WinogradConv<F4x4>.Applies(p) && p.CInPerGroup >= 24 && pixels >= minPixels && WinogradConv<F4x4>.HalfFull(p) && 36 * pairs <= 1 << 24;
     }
 }
 
@@ -97,7 +104,7 @@ internal partial struct F2x2
 /// under <see cref="Gemm.ForceScalar"/>).
 /// When F(4×4) wins: 4× fewer GEMM multiplies than im2col (36 instead of 144 per 4×4 tile and channel pair, minus edge
 /// waste), at the cost of transforms linear in C·T and K·T and a weight transform linear in K·C (U is 4× the weights);
-/// so it needs ≥ 8 input channels per group and N·OutH·OutW ≥ 256–512 (<see cref="F4x4.Wins"/> gives the
+/// so it needs ≥ 24 input channels per group and N·OutH·OutW ≥ 256–512 (<see cref="F4x4.Wins"/> gives the
 /// measurements). F(2×2) saves only 2.25× and its transforms cost more per output (<see cref="F2x2.Wins"/>).
 /// Float32 error is that of a sum over the whole α×α patch with coefficients up to ~10² for F(4×4) (the points ±2
 /// scaled by 8) and up to 4 for F(2×2) (WinogradConvTests derives and checks the bounds); in practice ~1 ε of that magnitude.
