@@ -32,6 +32,7 @@ internal static class PairedAb
         ["ranges"] = on => Parallelism.SplitRanges = on, // element-wise passes, copies and gradient sums in parallel ranges
         ["wgchunks"] = on => Im2ColGemmConv.ChunkWeightGrads = on, // small per-image weight-gradient GEMMs in parallel chunks of images
         ["masks"] = on => Im2ColPanel.TapMasks = on,
+        ["rowwino"] = on => RowWinogradConv.Enabled = on, // Auto's row Winograd F(3, 4) for stem-like stride-2 inference layers
         ["wino4"] = on => F4x4.InferenceForwards = on, // Auto's F(4×4) for inference forwards (off: im2col, or F(2×2) where it wins)   // 'same' stride-1 im2col slivers take their masks per tap, not per row
     };
 

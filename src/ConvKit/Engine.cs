@@ -14,6 +14,8 @@ public enum ConvAlgorithm
     Winograd,
     /// <summary>Winograd F(2×2, 3×3) for 3×3, stride-1, dilation-1 layers (coefficients 0, ±1, ±½: less rounding than F(4×4)); forcing it elsewhere falls back to the automatic choice.</summary>
     Winograd2,
+    /// <summary>Winograd F(3, 4) along rows for stride-2 convolutions with 5–8 filter columns (the 7×7/s2 stem), on each polyphase half of the filter rows; forcing it elsewhere falls back to the automatic choice.</summary>
+    RowWinograd,
 }
 
 /// <summary>

@@ -4,7 +4,7 @@ namespace ConvKit.Tests;
 
 internal static class TestUtil
 {
-    public static readonly ConvAlgorithm[] Algorithms = [ConvAlgorithm.Reference, ConvAlgorithm.Im2ColGemm, ConvAlgorithm.Depthwise, ConvAlgorithm.Winograd, ConvAlgorithm.Winograd2];
+    public static readonly ConvAlgorithm[] Algorithms = [ConvAlgorithm.Reference, ConvAlgorithm.Im2ColGemm, ConvAlgorithm.Depthwise, ConvAlgorithm.Winograd, ConvAlgorithm.Winograd2, ConvAlgorithm.RowWinograd];
 
     public static IEnumerable<object[]> AlgorithmData => Algorithms.Select(a => new object[] { a });
 

@@ -35,8 +35,9 @@ internal static class ConvKernels
         ConvAlgorithm.Reference => ConvAlgorithm.Reference,
         ConvAlgorithm.Im2ColGemm => ConvAlgorithm.Im2ColGemm,
         ConvAlgorithm.Winograd or ConvAlgorithm.Winograd2 when WinogradConv.Applies(p) => Engine.Algorithm,
+        ConvAlgorithm.RowWinograd when RowWinogradConv.Applies(p) => ConvAlgorithm.RowWinograd,
         _ => DepthwiseConv.Applies(p) ? ConvAlgorithm.Depthwise
-            : inference ? (F4x4.Wins(p) ? ConvAlgorithm.Winograd : ConvAlgorithm.Im2ColGemm)
+            : inference ? (F4x4.Wins(p) ? ConvAlgorithm.Winograd : RowWinogradConv.Wins(p) ? ConvAlgorithm.RowWinograd : ConvAlgorithm.Im2ColGemm)
             : (weightGradient ? F2x2.WinsWeightGradient(p) : F2x2.Wins(p)) ? ConvAlgorithm.Winograd2 : ConvAlgorithm.Im2ColGemm,
     };
 
@@ -63,6 +64,7 @@ internal static class ConvKernels
             case ConvAlgorithm.Im2ColGemm: Im2ColGemmConv.Forward(x, w, bias, y, p, map); break;
             case ConvAlgorithm.Winograd: WinogradConv<F4x4>.Forward(x, w, bias, y, p, map); break;
             case ConvAlgorithm.Winograd2: WinogradConv<F2x2>.Forward(x, w, bias, y, p, map); break;
+            case ConvAlgorithm.RowWinograd: RowWinogradConv.Forward(x, w, bias, y, p, map); break;
             case var unfused:
                 ForwardUnfused(x, w, bias, y, p, unfused);
                 map.Apply(y, p);
