@@ -46,17 +46,17 @@ internal static unsafe class RowWinogradConv
         if (y.IsEmpty) return;
         if (!Applies(p)) throw new InvalidOperationException($"internal: row Winograd needs stride 2, dilation 1 and 5–8 columns along W, one group; got {p}");
         var geo = new Geometry(p);
-        if (Xi * geo.XiT > Array.MaxLength || (long)Out * geo.Twp > 1 << 14)
+        var isa = Gemm.Isa;
+        long packedU = Gemm.PackedAFloats(p.COut, geo.K, isa);
+        if (Xi * Math.Max(geo.XiT, packedU) > Array.MaxLength || (long)Out * geo.Twp > 1 << 14)
         {
-            // Planes too wide for the pooled T or the stack rows: im2col's arithmetic instead.
+            // Planes or filters too large for the pooled T and U or the stack rows: im2col's arithmetic instead.
             Im2ColGemmConv.Forward(x, w, bias, y, p, map);
             return;
         }
-        var isa = Gemm.Isa;
         var pool = ArrayPool<float>.Shared;
-        long packedU = Gemm.PackedAFloats(p.COut, geo.K, isa);
         float[] u = pool.Rent((int)(Xi * packedU)), t = pool.Rent((int)(Xi * geo.XiT));
-        int[] koff = new int[geo.K];
+        int[] koff = ArrayPool<int>.Shared.Rent(geo.K);
         try
         {
             fixed (float* px = x, pw = w, pb = bias, py = y, pu = u, pt = t, sc = map.Scale, sh = map.Shift)
@@ -84,6 +84,7 @@ internal static unsafe class RowWinogradConv
         {
             pool.Return(u);
             pool.Return(t);
+            ArrayPool<int>.Shared.Return(koff);
         }
     }
 
@@ -115,7 +116,8 @@ internal static unsafe class RowWinogradConv
     /// <summary>U_ξ [COut, (c, ky, q)] = (G g)[ξ], each packed whole into the GEMM's A slivers.</summary>
     private static void TransformWeights(float* w, Conv2dParams p, Geometry geo, float* packed, long packedStride, GemmIsa isa)
     {
-        var rowMajor = new float[Xi * p.COut * geo.K];
+        // Pooled like T: only the first 6·COut·K floats are used, each written below.
+        var rowMajor = ArrayPool<float>.Shared.Rent(Xi * p.COut * geo.K);
         for (int o = 0; o < p.COut; o++)
         for (int c = 0; c < p.CIn; c++)
         for (int ky = 0; ky < p.KH; ky++)
@@ -137,6 +139,7 @@ internal static unsafe class RowWinogradConv
         fixed (float* rm = rowMajor)
             for (int xi = 0; xi < Xi; xi++)
                 Gemm.PackWholeA(rm + (long)xi * p.COut * geo.K, geo.K, p.COut, geo.K, isa, packed + xi * packedStride);
+        ArrayPool<float>.Shared.Return(rowMajor);
     }
 
     private static float Tap(float* row, int kw, int kx) => kx < kw ? row[kx] : 0f;
