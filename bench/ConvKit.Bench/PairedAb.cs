@@ -11,6 +11,7 @@ namespace ConvKit.Bench;
 internal static class PairedAb
 {
     private static readonly int DefaultInPlaceRows = Gemm.InPlaceBMaxRows;
+    private static readonly int DefaultDirectA = Gemm.DirectAMaxColumns;
 
     /// <summary>The switches, each the library's default when on.</summary>
     private static readonly Dictionary<string, Action<bool>> Switches = new()
@@ -31,9 +32,10 @@ internal static class PairedAb
         ["chsum"] = on => Tensor.ParallelSums = on, // per-channel sums over [N, C, …] with channels in parallel
         ["ranges"] = on => Parallelism.SplitRanges = on, // element-wise passes, copies and gradient sums in parallel ranges
         ["wgchunks"] = on => Im2ColGemmConv.ChunkWeightGrads = on, // small per-image weight-gradient GEMMs in parallel chunks of images
-        ["masks"] = on => Im2ColPanel.TapMasks = on,
+        ["masks"] = on => Im2ColPanel.TapMasks = on,   // 'same' stride-1 im2col slivers take their masks per tap, not per row
         ["rowwino"] = on => RowWinogradConv.Enabled = on, // Auto's row Winograd F(3, 4) for stem-like stride-2 inference layers
-        ["wino4"] = on => F4x4.InferenceForwards = on, // Auto's F(4×4) for inference forwards (off: im2col, or F(2×2) where it wins)   // 'same' stride-1 im2col slivers take their masks per tap, not per row
+        ["wino4"] = on => F4x4.InferenceForwards = on, // Auto's F(4×4) for inference forwards (off: im2col, or F(2×2) where it wins)
+        ["directa"] = on => Gemm.DirectAMaxColumns = on ? DefaultDirectA : 0, // narrow stripes read a row-major A in place
     };
 
     public static void Run(string name, string? only, double budgetMs)

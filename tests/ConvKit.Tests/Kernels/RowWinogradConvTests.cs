@@ -138,7 +138,9 @@ public class RowWinogradConvTests(ITestOutputHelper output)
         while (true)
         {
             int kh = rng.Next(1, 8), kw = rng.Next(5, 9), sh = rng.Next(1, 4), dh = rng.Next(1, 3);
-            int h = rng.Next(1, 30), w = rng.Next(1, 70);
+            // Widths to 160 give rows of up to 40 tiles: GEMM slivers of 16 columns inside one output row, across two,
+            // and (below 16 tiles) across several.
+            int h = rng.Next(1, 30), w = rng.Next(1, 160);
             int pt = rng.Next(0, 4), pb = rng.Next(0, 4), pl = rng.Next(0, 4), pr = rng.Next(0, 4);
             int oh = Conv2dParams.ConvOutSize(h, pt + pb, kh, sh, dh), ow = Conv2dParams.ConvOutSize(w, pl + pr, kw, 2, 1);
             if (oh < 1 || ow < 1) continue;

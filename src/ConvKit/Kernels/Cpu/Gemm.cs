@@ -468,7 +468,7 @@ internal static unsafe partial class Gemm
     private static bool ReadsAInPlace(bool transA, int n, int lda) => !transA && n <= DirectAMaxColumns && lda % 1024 != 0;
 
     /// <summary>Stripes at most this wide read A in place (see <see cref="ReadsAInPlace"/>).</summary>
-    internal const int DirectAMaxColumns = 256;
+    internal static int DirectAMaxColumns = 256;
 
     /// <summary>
     /// Whether the micro-kernel reads a row-major B in place instead of packing it: for GEMMs of few rows, whose packed B

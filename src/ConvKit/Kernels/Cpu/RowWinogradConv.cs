@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -158,7 +159,7 @@ internal static unsafe class RowWinogradConv
         /// <summary>T_ξ[c, q, r, ·] for item c·Rows + r: the padded input row r of channel c, both parities, all tiles.</summary>
         public void TransformRow(int item)
         {
-            if (Avx.IsSupported && !Gemm.ForceScalar) TransformRow<Lanes8>(item);
+            if (Avx2.IsSupported && !Gemm.ForceScalar) TransformRow<Lanes8>(item);
             else TransformRow<Lanes4>(item);
         }
 
@@ -167,7 +168,6 @@ internal static unsafe class RowWinogradConv
             var p = P;
             int c = item / G.Rows, r = item - c * G.Rows, iy = r - p.PadTop, len = 6 * G.Twp + 8, lanes = TV.Count;
             float* row = stackalloc float[len];
-            float* d = stackalloc float[Xi * lanes];
             TV* src = stackalloc TV[Xi];
             TV* dst = stackalloc TV[Xi];
             new Span<float>(row, len).Clear();
@@ -182,11 +182,8 @@ internal static unsafe class RowWinogradConv
                 float* plane = T + ((long)(c * 2 + q) * G.Rows + r) * G.Twp;
                 for (int j0 = 0; j0 < G.Twp; j0 += lanes)
                 {
-                    // d_e for the lanes' tiles j0 + l: row[6(j0 + l) + 2e + q], a stride-6 gather staged through memory.
-                    for (int e = 0; e < Xi; e++)
-                    for (int l = 0; l < lanes; l++)
-                        d[e * lanes + l] = row[6 * (j0 + l) + 2 * e + q];
-                    for (int e = 0; e < Xi; e++) src[e] = TV.Load(d + e * lanes);
+                    // d_e for the lanes' tiles j0 + l: row[6(j0 + l) + 2e + q].
+                    TV.LoadStride6Even(row + 6 * j0 + q, src);
                     WinogradTransforms.InputBt.Apply(src, 1, dst, 1);
                     for (int xi = 0; xi < Xi; xi++) dst[xi].Store(plane + xi * G.XiT + j0);
                 }
@@ -218,7 +215,7 @@ internal static unsafe class RowWinogradConv
             }
         }
 
-        /// <summary>out[o, oy, 3j + i] = (Aᵀ M[·, o, (oy, j)])[i] + bias, assembled per row in a buffer with whole-vector stores.</summary>
+        /// <summary>out[o, oy, 3j + i] = (Aᵀ M[·, o, (oy, j)])[i] + bias, with whole-vector stores (the row's last tiles through a buffer).</summary>
         private void TransformOutputs<TV>(float* m, long mXi, int ldm, int y0, int rows) where TV : unmanaged, ILanes<TV>
         {
             var p = P;
@@ -232,6 +229,7 @@ internal static unsafe class RowWinogradConv
                 for (int r = 0; r < rows; r++)
                 {
                     float* mo = m + (long)o * ldm + r * G.Tw;
+                    float* outp = Y + (((long)Image * p.COut + o) * p.OutH + y0 + r) * p.OutW;
                     for (int j0 = 0; j0 < G.Tw; j0 += lanes)
                     {
                         TV m0 = TV.Load(mo + j0), m1 = TV.Load(mo + mXi + j0), m2 = TV.Load(mo + 2 * mXi + j0);
@@ -241,10 +239,11 @@ internal static unsafe class RowWinogradConv
                         y[0] = m0 + p12 + p34 + bias;
                         y[1] = d12 + d34 * 2f + bias;
                         y[2] = p12 + p34 * 4f + m5 + bias;
-                        Interleave3(y, line + Out * j0);
+                        // Whole vectors straight into the output row while they fit; the row's last tiles through the buffer.
+                        Interleave3(y, Out * (j0 + lanes) <= p.OutW ? outp + Out * j0 : line + Out * j0);
                     }
-                    float* outp = Y + (((long)Image * p.COut + o) * p.OutH + y0 + r) * p.OutW;
-                    new ReadOnlySpan<float>(line, p.OutW).CopyTo(new Span<float>(outp, p.OutW));
+                    int direct = Out * (p.OutW / (Out * lanes) * lanes);
+                    new ReadOnlySpan<float>(line + direct, p.OutW - direct).CopyTo(new Span<float>(outp + direct, p.OutW - direct));
                     if (map.HasMap) map.Map(outp, p.OutW, 1, p.OutW);
                 }
             }
@@ -256,6 +255,7 @@ internal static unsafe class RowWinogradConv
     private static readonly Vector256<int> Lanes2 = Vector256.Create(5, 5, 6, 6, 6, 7, 7, 7);
 
     /// <summary>dst[3l + i] = y[i][l]: the three outputs of each lane's tile side by side (AVX2: permutes and blends).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Interleave3<TV>(TV* y, float* dst) where TV : unmanaged, ILanes<TV>
     {
         if (typeof(TV) == typeof(Lanes8))
@@ -302,19 +302,41 @@ internal readonly unsafe struct RowWinogradPanel(float* t, int* koff, int tw, in
                 int col = j0 + jr + l, oy = col / tw, j = col - oy * tw;
                 off[l] = (y0 + oy) * strideH * twp + j;
             }
-            bool contiguous = nr == Gemm.NR && off[Gemm.NR - 1] - off[0] == Gemm.NR - 1;
-            for (int k = 0; k < kc; k++)
-            {
-                float* src = t + koff[k0 + k], d = dst + k * Gemm.NR;
-                if (contiguous && simd)
+            // A sliver's columns are one run of an output row's tiles, or (Tw ≥ 16) the end of one row and the start of
+            // the next: two masked loads per vector then, instead of an element-wise gather.
+            int first = Math.Min(nr, tw - (j0 + jr) % tw);
+            if (simd && nr - first <= tw) PackRuns(k0, kc, off[0], first < nr ? off[first] - first : off[0], first, nr, dst);
+            else
+                for (int k = 0; k < kc; k++)
                 {
-                    Avx.Store(d, Avx.LoadVector256(src + off[0]));
-                    Avx.Store(d + 8, Avx.LoadVector256(src + off[0] + 8));
-                    continue;
+                    float* src = t + koff[k0 + k], d = dst + k * Gemm.NR;
+                    for (int l = 0; l < nr; l++) d[l] = src[off[l]];
+                    for (int l = nr; l < Gemm.NR; l++) d[l] = 0f;
                 }
-                for (int l = 0; l < nr; l++) d[l] = src[off[l]];
-                for (int l = nr; l < Gemm.NR; l++) d[l] = 0f;
+        }
+    }
+
+    /// <summary>Sliver columns l &lt; first from T at a + l, first ≤ l &lt; nr at b + l, the rest 0 (AVX2).</summary>
+    private void PackRuns(int k0, int kc, int a, int b, int first, int nr, float* dst)
+    {
+        var lo = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var hi = lo + Vector256.Create(8);
+        Vector256<int> f = Vector256.Create(first), e = Vector256.Create(nr);
+        // Lane masks: column < first (first run), first ≤ column < nr (second run).
+        Vector256<float> a0 = Avx2.CompareGreaterThan(f, lo).AsSingle(), a1 = Avx2.CompareGreaterThan(f, hi).AsSingle();
+        Vector256<float> b0 = Avx.AndNot(a0, Avx2.CompareGreaterThan(e, lo).AsSingle()), b1 = Avx.AndNot(a1, Avx2.CompareGreaterThan(e, hi).AsSingle());
+        bool whole = first == Gemm.NR;
+        for (int k = 0; k < kc; k++)
+        {
+            float* src = t + koff[k0 + k], d = dst + k * Gemm.NR;
+            if (whole)
+            {
+                Avx.Store(d, Avx.LoadVector256(src + a));
+                Avx.Store(d + 8, Avx.LoadVector256(src + a + 8));
+                continue;
             }
+            Avx.Store(d, Avx.Or(Avx.MaskLoad(src + a, a0), Avx.MaskLoad(src + b, b0)));
+            Avx.Store(d + 8, Avx.Or(Avx.MaskLoad(src + a + 8, a1), Avx.MaskLoad(src + b + 8, b1)));
         }
     }
 }

@@ -27,6 +27,12 @@ internal unsafe interface ILanes<TSelf> where TSelf : unmanaged, ILanes<TSelf>
 
     /// <summary>The inverse for 2-wide output tiles: row[2l + j] = cols[j][l], j &lt; 2; writes row[0 .. 2·Count).</summary>
     static abstract void StoreStride2(TSelf* cols, float* row);
+
+    /// <summary>
+    /// One column parity's inputs of Count side-by-side row tiles of the stride-2 F(3, 4) (<see cref="RowWinogradConv"/>):
+    /// cols[e][l] = row[6l + 2e], e &lt; 6; reads row[0 .. 6·Count + 5).
+    /// </summary>
+    static abstract void LoadStride6Even(float* row, TSelf* cols);
     static abstract TSelf operator +(TSelf a, TSelf b);
     static abstract TSelf operator -(TSelf a, TSelf b);
     static abstract TSelf operator *(TSelf a, float s);
@@ -96,6 +102,15 @@ internal readonly unsafe struct Lanes8(Vector256<float> v) : ILanes<Lanes8>
         Avx.Store(row, Avx.Permute2x128(lo, hi, 0x20));
         Avx.Store(row + 8, Avx.Permute2x128(lo, hi, 0x31));
     }
+
+    // Only instantiated when Avx2.IsSupported: six hardware gathers (a shuffle network for stride 6 across 56 floats
+    // would need more instructions than the gathers' loads).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadStride6Even(float* row, Lanes8* cols)
+    {
+        var index = Vector256.Create(0, 6, 12, 18, 24, 30, 36, 42);
+        for (int e = 0; e < 6; e++) cols[e] = new(Avx2.GatherVector256(row + 2 * e, index, 4));
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(float* p) => _v.Store(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator +(Lanes8 a, Lanes8 b) => new(a._v + b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator -(Lanes8 a, Lanes8 b) => new(a._v - b._v);
@@ -114,6 +129,11 @@ internal readonly unsafe struct Lanes4(Vector128<float> v) : ILanes<Lanes4>
     public static void StoreStride4(Lanes4* cols, float* row) => Scatter(cols, row, 4);
     public static void LoadStride2(float* row, Lanes4* cols) => Gather(row, cols, 2, 4);
     public static void StoreStride2(Lanes4* cols, float* row) => Scatter(cols, row, 2);
+
+    public static void LoadStride6Even(float* row, Lanes4* cols)
+    {
+        for (int e = 0; e < 6; e++) cols[e] = new(Vector128.Create(row[2 * e], row[6 + 2 * e], row[12 + 2 * e], row[18 + 2 * e]));
+    }
 
     private static void Gather(float* row, Lanes4* cols, int stride, int columns)
     {
