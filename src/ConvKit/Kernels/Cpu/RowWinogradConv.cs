@@ -25,12 +25,13 @@ internal static unsafe class RowWinogradConv
     private const int Xi = 6, Taps = 4, Out = 3;
 
     /// <summary>
-    /// Whether Auto may pick it (<see cref="Wins"/>); off by default because this first version loses to im2col on the
-    /// stem: paired A/B (Zen 3, 2 threads, <c>--ab rowwino</c>), N1 C3 224×224 K64 7×7/s2, im2col 2.46 ms, row Winograd
-    /// 3.09 ms (0.80). Profile: the six K = 42 GEMMs per 8-row block run their micro-kernel well below the K = 147 GEMM's
-    /// efficiency (44 % of samples against 65 %), and the transforms, the B gather and the macro-kernel overhead take 25 %.
+    /// Whether Auto may pick it (<see cref="Wins"/>): where a core's L2 holds at least 1 MiB. Paired A/B on the stem,
+    /// N1 C3 224×224 K64 7×7/s2 (<c>--ab rowwino</c>, im2col time / row Winograd time): Zen 4 (1 MiB L2), AVX2 1.07–1.10
+    /// on 2 threads and 1.13–1.16 on one, AVX-512 1.06; Zen 3 (512 KiB L2) 0.77–0.88, its output transform reading the
+    /// six M blocks (~480 KiB) back from beyond L2. Where the L2 size is unknown it stays off. Settable for tests and
+    /// paired measurements.
     /// </summary>
-    internal static bool Enabled;
+    internal static bool Enabled = CacheSizes.L2 >= 1 << 20;
 
     /// <summary>Stride 2 and dilation 1 along W with 5–8 filter columns (each polyphase half then has at most 4 taps), one group.</summary>
     public static bool Applies(Conv2dParams p) => p.StrideW == 2 && p.DilationW == 1 && p.KW is >= 5 and <= 8 && p.Groups == 1 && p.OutW >= 1;
