@@ -34,6 +34,7 @@ internal static class PairedAb
         ["wgchunks"] = on => Im2ColGemmConv.ChunkWeightGrads = on, // small per-image weight-gradient GEMMs in parallel chunks of images
         ["masks"] = on => Im2ColPanel.TapMasks = on,   // 'same' stride-1 im2col slivers take their masks per tap, not per row
         ["rowwino"] = on => RowWinogradConv.Enabled = on, // Auto's row Winograd F(3, 4) for stem-like stride-2 inference layers
+        ["f2c32"] = on => F2x2.ForwardChannels = on ? 32 : 64, // Auto's F(2×2) forwards and adjoints from 32 input channels (off: from 64, the old rule)
         ["wino4"] = on => F4x4.InferenceForwards = on, // Auto's F(4×4) for inference forwards (off: im2col, or F(2×2) where it wins)
         ["directa"] = on => Gemm.DirectAMaxColumns = on ? DefaultDirectA : 0, // narrow stripes read a row-major A in place
     };
@@ -63,7 +64,7 @@ internal static class PairedAb
     /// <summary>Single layers' forward and backward in training mode (the data gradient runs the flipped forward).</summary>
     private static IEnumerable<Workloads.Workload> Training(string? only)
     {
-        foreach (var (n, c, h, k) in new[] { (64, 32, 14, 64), (64, 64, 7, 128), (64, 1, 28, 32), (64, 16, 28, 32), (1, 512, 7, 512), (8, 512, 7, 512), (1, 256, 14, 256) })
+        foreach (var (n, c, h, k) in new[] { (64, 32, 14, 64), (64, 64, 7, 128), (64, 1, 28, 32), (64, 16, 28, 32), (1, 512, 7, 512), (8, 512, 7, 512), (1, 256, 14, 256), (64, 32, 28, 64), (8, 32, 28, 32), (4, 32, 56, 48) })
         {
             string name = $"conv2d train n{n} c{c} {h}x{h} k{k} 3x3";
             if (only is not null && !name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;

@@ -97,7 +97,7 @@ public class ConvAlgorithmTests
         var big = new Conv2dParams { N = 1, CIn = 64, H = 56, W = 56, COut = 64, KH = 3, KW = 3, PadTop = 1, PadLeft = 1, OutH = 56, OutW = 56 };
         Assert.Equal(ConvAlgorithm.Winograd, ConvKit.Kernels.ConvKernels.Choose(big, inference: true));
         Assert.Equal(ConvAlgorithm.Winograd2, ConvKit.Kernels.ConvKernels.Choose(big, inference: false));
-        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKit.Kernels.ConvKernels.Choose(big with { CIn = 32 }, inference: false));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKit.Kernels.ConvKernels.Choose(big with { CIn = 16 }, inference: false));
         using (Engine.Force(ConvAlgorithm.Winograd))
             Assert.Equal(ConvAlgorithm.Winograd, ConvKit.Kernels.ConvKernels.Choose(big, inference: false));
         using (Engine.Force(ConvAlgorithm.Winograd2))

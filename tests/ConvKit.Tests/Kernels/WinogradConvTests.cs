@@ -443,8 +443,8 @@ public class WinogradConvTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// F(2×2) is forced-only for inference and Auto's choice for training layers with ≥ 64 input channels per group and
-    /// ≥ 512 output pixels (see F2x2.Wins); forcing it elsewhere falls back to the automatic choice.
+    /// F(2×2) is forced-only for inference and Auto's choice for training layers with ≥ 32 input channels per group and
+    /// ≥ 512 output pixels (see F2x2.Wins), its weight gradient from 64; forcing it elsewhere falls back to the automatic choice.
     /// </summary>
     [Fact]
     public void DispatcherPicksWinograd2ForBigTrainingLayers()
@@ -453,7 +453,9 @@ public class WinogradConvTests(ITestOutputHelper output)
         Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(big, inference: false));
         Assert.Equal(ConvAlgorithm.Winograd, ConvKernels.Choose(big, inference: true));
         Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(big with { N = 2, CIn = 512, COut = 512, H = 16, W = 16, OutH = 16, OutW = 16 }, inference: false));
-        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { CIn = 32 }, inference: false));
+        Assert.Equal(ConvAlgorithm.Winograd2, ConvKernels.Choose(big with { CIn = 32 }, inference: false));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { CIn = 32 }, inference: false, weightGradient: true));
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { CIn = 31 }, inference: false));
         Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { N = 1, H = 16, W = 16, OutH = 16, OutW = 16 }, inference: false));
         Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { StrideH = 2, StrideW = 2, OutH = 28, OutW = 28 }, inference: false));
         Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(big with { KH = 1, KW = 1, PadTop = 0, PadLeft = 0 }, inference: false));

@@ -64,10 +64,20 @@ internal partial struct F2x2
     /// 1.16, N8 C256 14×14 K256 1.02 / 1.09 / 1.22, N2 C512 16×16 K512 1.14 / 1.06 / 1.12, N2 C256 14×14 K256 1.26; losses
     /// with 32 input channels (N64 C32 28×28 K64 0.93 / 0.93 / 0.98, N8 C32 28×28 K32 0.96; the GEMMs' k is too short for the 2.25× saving to pay for the
     /// transforms) and break-even or losses at 256 output pixels or fewer (N1 C64 16×16 1.07, N1 C128 16×16 1.00,
-    /// N1 C256 16×16 1.05, N1 C512 14×14 0.92). Hence ≥ 64 input channels per group and N·OutH·OutW ≥ 512, with
-    /// F(4×4)'s reasoned guards (tiles at least half full, U at most 2²⁴ floats).
+    /// N1 C256 16×16 1.05, N1 C512 14×14 0.92). Hence N·OutH·OutW ≥ 512, with F(4×4)'s reasoned guards (tiles at least
+    /// half full, U at most 2²⁴ floats). The C32 losses are gone with today's transforms and GEMM: paired A/B of the
+    /// forward and adjoint from 32 input channels against 64 (<c>--ab f2c32</c>, 2026-12-04, Zen 4, training layers,
+    /// forward + data gradient + weight gradient, the last unchanged on im2col), AVX2 2 threads: N64 C32 14×14 K64 1.077,
+    /// N64 C32 28×28 K64 1.092, N8 C32 28×28 K32 1.087, N4 C32 56×56 K48 1.084, the SmallSECnn step 1.034; AVX2 1 thread
+    /// 1.063 / 1.102 / 1.087 / 1.064; AVX-512 2 threads 1.022 / 1.062 / 1.030 / 1.105, SmallSECnn 1.014. Hence
+    /// ≥ <see cref="ForwardChannels"/> = 32 input channels per group (fewer unmeasured).
     /// </summary>
-    public static bool Wins(Conv2dParams p) => WinsWeightGradient(p) && WinogradConv<F2x2>.Filled(p, 5, 6);
+    public static bool Wins(Conv2dParams p) =>
+        WeightGradients && WinogradConv<F2x2>.Applies(p) && p.CInPerGroup >= ForwardChannels && (long)p.N * p.OutPlane >= 512 && WinogradConv<F2x2>.HalfFull(p)
+        && WinogradConv<F2x2>.Filled(p, 5, 6) && 16L * p.CInPerGroup * p.COutPerGroup <= 1 << 24;
+
+    /// <summary>The fewest input channels per group for which <see cref="Wins"/> holds (settable for paired measurements).</summary>
+    internal static int ForwardChannels = 32;
 
     /// <summary>False keeps Auto's weight gradients on im2col, for paired A/B measurements. Default true.</summary>
     internal static bool WeightGradients = true;
