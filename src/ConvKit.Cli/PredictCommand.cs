@@ -31,6 +31,8 @@ internal static class PredictCommand
             }
             foreach (var file in files)
             {
+                // Each image's tensors go back to the pool when it is written, so a folder runs in the memory of one image.
+                using var scope = TensorScope.Begin();
                 var logits = ModelInput.Run(model, ModelInput.Load(model, file, out var image));
                 if (model.Spec.Task == ModelTask.Segmentation) WriteMask(model.ClassNames, file, image, logits, outDir!);
                 else PrintClass(model.ClassNames, file, logits);

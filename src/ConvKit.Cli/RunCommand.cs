@@ -42,6 +42,8 @@ internal static class RunCommand
             graph.Eval();
             foreach (var file in ModelInput.ListImages(parse.GetValue(input)!))
             {
+                // Each image's tensors go back to the pool when it is written, so a folder runs in the memory of one image.
+                using var scope = TensorScope.Begin();
                 var image = ImageFile.Read(file);
                 var x = ConvKit.Data.Transforms.Normalize(m, s)(image.ToTensor(channels), Generator.Current).Unsqueeze(0);
                 if (dims[2] is int h && dims[3] is int w && (h != image.Height || w != image.Width))

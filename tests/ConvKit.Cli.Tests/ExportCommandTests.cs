@@ -31,6 +31,39 @@ public class ExportCommandTests : CliTestBase
         Assert.Equal(ImageFile.ReadIndexed(Path.Combine(PathOf("p"), "img_mask.png")).Data, ImageFile.ReadIndexed(Path.Combine(PathOf("r"), "img_mask.png")).Data);
     }
 
+    /// <summary>
+    /// predict and run give each image of a folder the mask it gets alone: each image runs in its own tensor scope (the
+    /// tests poison released storage, so a tensor read after its scope ended would show as NaN and change the masks).
+    /// </summary>
+    [Fact]
+    public void FolderPredictionsMatchSingleImageOnes()
+    {
+        string ck = UNetCheckpoint();
+        Assert.Equal(0, Run("export", "--checkpoint", ck, "--out", PathOf("unet.onnx"), "--input-size", "16x16").Code);
+        var model = ConvKit.Vision.Models.TrainedModel.Load(ck);
+        var m = string.Join(",", model.Mean.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var s = string.Join(",", model.Std.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Directory.CreateDirectory(PathOf("in"));
+        SaveImage("in/a.png", 16, 16, 3, seed: 5);
+        SaveImage("in/b.png", 16, 16, 3, seed: 6);
+        SaveImage("in/c.png", 16, 16, 3, seed: 5);
+        string single = SaveImage("alone.png", 16, 16, 3, seed: 5);
+        Assert.Equal(0, Run("predict", "--checkpoint", ck, "--input", PathOf("in"), "--out", PathOf("p")).Code);
+        Assert.Equal(0, Run("predict", "--checkpoint", ck, "--input", single, "--out", PathOf("p1")).Code);
+        Assert.Equal(0, Run("run", PathOf("unet.onnx"), "--input", PathOf("in"), "--out", PathOf("r"), "--mean", m, "--std", s).Code);
+        byte[] Mask(string dir, string name) => ImageFile.ReadIndexed(Path.Combine(PathOf(dir), name + "_mask.png")).Data;
+        var alone = Mask("p1", "alone");
+        Tensor logits;
+        using (Autograd.NoGrad()) logits = model.Module.Forward(model.Normalize(ImageFile.Read(single).ToTensor(3)).Unsqueeze(0));
+        Assert.Equal(logits.Argmax(1).ToArray().Select(id => (byte)id).ToArray(), alone);
+        foreach (var dir in new[] { "p", "r" })
+        {
+            Assert.Equal(alone, Mask(dir, "a"));
+            Assert.Equal(alone, Mask(dir, "c"));
+            Assert.Equal(Mask("p", "b"), Mask(dir, "b"));
+        }
+    }
+
     [Fact]
     public void BadInputSizeFailsWithOneLine()
     {
