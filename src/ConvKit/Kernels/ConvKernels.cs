@@ -12,7 +12,7 @@ internal static class ConvKernels
     /// <summary>
     /// The algorithm for a geometry: the forced one when it applies, else depthwise for depthwise layers, else Winograd
     /// where it wins (F(4×4) when <paramref name="inference"/> holds, F(2×2) otherwise), else, for inference, the row
-    /// Winograd where <see cref="RowWinogradConv.Wins"/> (stem-like layers, where a core's L2 holds 1 MiB), else im2col + GEMM.
+    /// Winograd where <see cref="RowWinogradConv.Wins"/> (off by default), else im2col + GEMM.
     /// </summary>
     /// <param name="p">The convolution's geometry.</param>
     /// <param name="inference">

@@ -83,34 +83,18 @@ public class RowWinogradConvTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Auto runs the stem on it only where a core's L2 holds 1 MiB (where it measured faster than im2col), and then takes
-    /// stem-like inference layers only: training passes and wider inputs stay on im2col. Switched off, the stem is im2col's.
+    /// Auto leaves the stem on im2col by default (the first version loses there); switched on, it takes stem-like inference
+    /// layers only: training passes and wider inputs stay on im2col.
     /// </summary>
     [Fact]
     public void AutoTakesOnlyStemLikeInferenceLayersWhenEnabled()
     {
         var stem = Stem(224, 224);
-        bool enabled = RowWinogradConv.Enabled;
-        Assert.Equal(CacheSizes.L2 >= 1 << 20, enabled);
-        try
-        {
-            RowWinogradConv.Enabled = false;
-            Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(stem, inference: true));
-            RowWinogradConv.Enabled = true;
-            AssertStemRule(stem);
-        }
-        finally { RowWinogradConv.Enabled = enabled; }
+        Assert.Equal(ConvAlgorithm.Im2ColGemm, ConvKernels.Choose(stem, inference: true));
+        RowWinogradConv.Enabled = true;
+        try { AssertStemRule(stem); }
+        finally { RowWinogradConv.Enabled = false; }
     }
-
-    [Theory]
-    [InlineData("1024K", 1L << 20)]
-    [InlineData("32M", 32L << 20)]
-    [InlineData("512", 512L)]
-    [InlineData("", 0L)]
-    [InlineData("x", 0L)]
-    [InlineData("-4K", 0L)]
-    [InlineData("99999999999999999999K", 0L)]
-    public void CacheSizesReadSysfsSizeFields(string field, long bytes) => Assert.Equal(bytes, CacheSizes.Parse(field));
 
     private static void AssertStemRule(Conv2dParams stem)
     {

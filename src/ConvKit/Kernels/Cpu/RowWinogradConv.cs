@@ -25,13 +25,14 @@ internal static unsafe class RowWinogradConv
     private const int Xi = 6, Taps = 4, Out = 3;
 
     /// <summary>
-    /// Whether Auto may pick it (<see cref="Wins"/>): where a core's L2 holds at least 1 MiB. Paired A/B on the stem,
-    /// N1 C3 224×224 K64 7×7/s2 (<c>--ab rowwino</c>, im2col time / row Winograd time): Zen 4 (1 MiB L2), AVX2 1.07–1.10
-    /// on 2 threads and 1.13–1.16 on one, AVX-512 1.06; Zen 3 (512 KiB L2) 0.77–0.88, its output transform reading the
-    /// six M blocks (~480 KiB) back from beyond L2. Where the L2 size is unknown it stays off. Settable for tests and
-    /// paired measurements.
+    /// Whether Auto may pick it (<see cref="Wins"/>); off by default. On Zen 3 (512 KiB L2) it loses to im2col on the
+    /// stem, N1 C3 224×224 K64 7×7/s2 (paired <c>--ab rowwino</c>, 2 threads: 0.77–0.88). On Zen 4 (1 MiB L2) paired
+    /// A/B reads 1.04–1.18 in its favour, but across processes its time is bimodal, 1.1–1.2 ms or 1.9–2.0 ms (im2col:
+    /// 1.18–1.26 ms in every process), with both transforms 3× slower in the slow processes; with
+    /// <c>DOTNET_JitAlignLoops=0</c> every process is slow, so the cause is where the JIT's code for the transforms'
+    /// loops lands, not the data. Settable for tests and paired measurements.
     /// </summary>
-    internal static bool Enabled = CacheSizes.L2 >= 1 << 20;
+    internal static bool Enabled;
 
     /// <summary>Stride 2 and dilation 1 along W with 5–8 filter columns (each polyphase half then has at most 4 taps), one group.</summary>
     public static bool Applies(Conv2dParams p) => p.StrideW == 2 && p.DilationW == 1 && p.KW is >= 5 and <= 8 && p.Groups == 1 && p.OutW >= 1;
