@@ -27,10 +27,12 @@ internal static unsafe class RowWinogradConv
     /// <summary>
     /// Whether Auto may pick it (<see cref="Wins"/>); off by default. On Zen 3 (512 KiB L2) it loses to im2col on the
     /// stem, N1 C3 224×224 K64 7×7/s2 (paired <c>--ab rowwino</c>, 2 threads: 0.77–0.88). On Zen 4 (1 MiB L2) paired
-    /// A/B reads 1.04–1.18 in its favour, but across processes its time is bimodal, 1.1–1.2 ms or 1.9–2.0 ms (im2col:
-    /// 1.18–1.26 ms in every process), with both transforms 3× slower in the slow processes; with
-    /// <c>DOTNET_JitAlignLoops=0</c> every process is slow, so the cause is where the JIT's code for the transforms'
-    /// loops lands, not the data. Settable for tests and paired measurements.
+    /// A/B reads 1.04–1.18 in its favour, but across processes its time is bimodal, 1.1–1.2 ms or 1.9–2.1 ms (im2col:
+    /// 1.18–1.26 ms in every process), both transforms ~3× slower in the slow processes. Which mode a process lands in
+    /// depends on what ran before it and how the class was initialised: <c>--only "conv2d n1 c3"</c> was slow in eight of
+    /// eight with the permutations of <see cref="Interleave3{TV}"/> as static readonly fields and fast in eight of eight
+    /// with them as constants, but <c>--only "conv2d n1"</c> (F(4×4) layers first) was still slow in five of six. Not
+    /// understood yet, so not a default. Settable for tests and paired measurements.
     /// </summary>
     internal static bool Enabled;
 
@@ -252,9 +254,6 @@ internal static unsafe class RowWinogradConv
         }
     }
 
-    private static readonly Vector256<int> Lanes0 = Vector256.Create(0, 0, 0, 1, 1, 1, 2, 2);
-    private static readonly Vector256<int> Lanes1 = Vector256.Create(2, 3, 3, 3, 4, 4, 4, 5);
-    private static readonly Vector256<int> Lanes2 = Vector256.Create(5, 5, 6, 6, 6, 7, 7, 7);
 
     /// <summary>dst[3l + i] = y[i][l]: the three outputs of each lane's tile side by side (AVX2: permutes and blends).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -264,9 +263,11 @@ internal static unsafe class RowWinogradConv
         {
             Vector256<float> a = *(Vector256<float>*)y, b = *(Vector256<float>*)(y + 1), c = *(Vector256<float>*)(y + 2);
             // Lane k of output vector v is tile (8v + k) / 3's output (8v + k) mod 3: blend masks pick a, b or c by that residue.
-            Avx.Store(dst, Pick(a, b, c, Lanes0, 0b10010010, 0b00100100));
-            Avx.Store(dst + 8, Pick(a, b, c, Lanes1, 0b00100100, 0b01001001));
-            Avx.Store(dst + 16, Pick(a, b, c, Lanes2, 0b01001001, 0b10010010));
+            // The permutations are constants, not static readonly fields, which this loop may read through the class's
+            // static base when the JIT compiles it before the static constructor has run (see Enabled).
+            Avx.Store(dst, Pick(a, b, c, Vector256.Create(0, 0, 0, 1, 1, 1, 2, 2), 0b10010010, 0b00100100));
+            Avx.Store(dst + 8, Pick(a, b, c, Vector256.Create(2, 3, 3, 3, 4, 4, 4, 5), 0b00100100, 0b01001001));
+            Avx.Store(dst + 16, Pick(a, b, c, Vector256.Create(5, 5, 6, 6, 6, 7, 7, 7), 0b01001001, 0b10010010));
             return;
         }
         int lanes = TV.Count;
