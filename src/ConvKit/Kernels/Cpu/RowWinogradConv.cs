@@ -173,7 +173,6 @@ internal static unsafe class RowWinogradConv
             int c = item / G.Rows, r = item - c * G.Rows, iy = r - p.PadTop, len = 6 * G.Twp + 8, lanes = TV.Count;
             float* row = stackalloc float[len];
             TV* src = stackalloc TV[Xi];
-            TV* dst = stackalloc TV[Xi];
             new Span<float>(row, len).Clear();
             if ((uint)iy < (uint)p.H)
             {
@@ -187,9 +186,9 @@ internal static unsafe class RowWinogradConv
                 for (int j0 = 0; j0 < G.Twp; j0 += lanes)
                 {
                     // d_e for the lanes' tiles j0 + l: row[6(j0 + l) + 2e + q].
+                    // Straight into the six planes (XiT is a multiple of the lanes): no spill of the results to the stack.
                     TV.LoadStride6Even(row + 6 * j0 + q, src);
-                    WinogradTransforms.InputBt.Apply(src, 1, dst, 1);
-                    for (int xi = 0; xi < Xi; xi++) dst[xi].Store(plane + xi * G.XiT + j0);
+                    WinogradTransforms.InputBt.Apply(src, 1, (TV*)(plane + j0), (nint)(G.XiT / lanes));
                 }
             }
         }
@@ -225,7 +224,6 @@ internal static unsafe class RowWinogradConv
             var p = P;
             int lanes = TV.Count;
             float* line = stackalloc float[Out * G.Twp + 3 * lanes];
-            TV* y = stackalloc TV[Out];
             for (int o = 0; o < p.COut; o++)
             {
                 var bias = TV.Broadcast(B == null ? 0f : B[o]);
@@ -240,11 +238,9 @@ internal static unsafe class RowWinogradConv
                         TV m3 = TV.Load(mo + 3 * mXi + j0), m4 = TV.Load(mo + 4 * mXi + j0), m5 = TV.Load(mo + 5 * mXi + j0);
                         // Aᵀ of F(3, 4): [1 1 1 1 1 0], [0 1 −1 2 −2 0], [0 1 1 4 4 1].
                         TV p12 = m1 + m2, d12 = m1 - m2, p34 = m3 + m4, d34 = m3 - m4;
-                        y[0] = m0 + p12 + p34 + bias;
-                        y[1] = d12 + d34 * 2f + bias;
-                        y[2] = p12 + p34 * 4f + m5 + bias;
+                        TV v0 = m0 + p12 + p34 + bias, v1 = d12 + d34 * 2f + bias, v2 = p12 + p34 * 4f + m5 + bias;
                         // Whole vectors straight into the output row while they fit; the row's last tiles through the buffer.
-                        Interleave3(y, Out * (j0 + lanes) <= p.OutW ? outp + Out * j0 : line + Out * j0);
+                        Interleave3(v0, v1, v2, Out * (j0 + lanes) <= p.OutW ? outp + Out * j0 : line + Out * j0);
                     }
                     int direct = Out * (p.OutW / (Out * lanes) * lanes);
                     new ReadOnlySpan<float>(line + direct, p.OutW - direct).CopyTo(new Span<float>(outp + direct, p.OutW - direct));
@@ -255,13 +251,16 @@ internal static unsafe class RowWinogradConv
     }
 
 
-    /// <summary>dst[3l + i] = y[i][l]: the three outputs of each lane's tile side by side (AVX2: permutes and blends).</summary>
+    /// <summary>
+    /// dst[3l + i] = y_i[l]: the three outputs of each lane's tile side by side (AVX2: permutes and blends on the
+    /// vectors as passed, with no spill to the stack).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Interleave3<TV>(TV* y, float* dst) where TV : unmanaged, ILanes<TV>
+    private static void Interleave3<TV>(TV y0, TV y1, TV y2, float* dst) where TV : unmanaged, ILanes<TV>
     {
         if (typeof(TV) == typeof(Lanes8))
         {
-            Vector256<float> a = *(Vector256<float>*)y, b = *(Vector256<float>*)(y + 1), c = *(Vector256<float>*)(y + 2);
+            Vector256<float> a = Unsafe.As<TV, Vector256<float>>(ref y0), b = Unsafe.As<TV, Vector256<float>>(ref y1), c = Unsafe.As<TV, Vector256<float>>(ref y2);
             // Lane k of output vector v is tile (8v + k) / 3's output (8v + k) mod 3: blend masks pick a, b or c by that residue.
             // The permutations are constants, not static readonly fields, which this loop may read through the class's
             // static base when the JIT compiles it before the static constructor has run (see Enabled).
@@ -272,7 +271,9 @@ internal static unsafe class RowWinogradConv
         }
         int lanes = TV.Count;
         float* s = stackalloc float[Out * lanes];
-        for (int i = 0; i < Out; i++) y[i].Store(s + i * lanes);
+        y0.Store(s);
+        y1.Store(s + lanes);
+        y2.Store(s + 2 * lanes);
         for (int l = 0; l < lanes; l++)
         for (int i = 0; i < Out; i++)
             dst[Out * l + i] = s[i * lanes + l];
