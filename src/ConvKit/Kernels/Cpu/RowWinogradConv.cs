@@ -250,7 +250,6 @@ internal static unsafe class RowWinogradConv
         }
     }
 
-
     /// <summary>
     /// dst[3l + i] = y_i[l]: the three outputs of each lane's tile side by side (AVX2: permutes and blends on the
     /// vectors as passed, with no spill to the stack).

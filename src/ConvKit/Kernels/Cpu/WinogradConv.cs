@@ -72,9 +72,7 @@ internal partial struct F2x2
     /// 1.063 / 1.102 / 1.087 / 1.064; AVX-512 2 threads 1.022 / 1.062 / 1.030 / 1.105, SmallSECnn 1.014. Hence
     /// ≥ <see cref="ForwardChannels"/> = 32 input channels per group (fewer unmeasured).
     /// </summary>
-    public static bool Wins(Conv2dParams p) =>
-        WeightGradients && WinogradConv<F2x2>.Applies(p) && p.CInPerGroup >= ForwardChannels && (long)p.N * p.OutPlane >= 512 && WinogradConv<F2x2>.HalfFull(p)
-        && WinogradConv<F2x2>.Filled(p, 5, 6) && 16L * p.CInPerGroup * p.COutPerGroup <= 1 << 24;
+    public static bool Wins(Conv2dParams p) => Eligible(p, ForwardChannels) && WinogradConv<F2x2>.Filled(p, 5, 6);
 
     /// <summary>The fewest input channels per group for which <see cref="Wins"/> holds (settable for paired measurements).</summary>
     internal static int ForwardChannels = 32;
@@ -92,8 +90,15 @@ internal partial struct F2x2
     /// 0.93), so there the weight gradient asks for 5/6 full tiles as well.
     /// </summary>
     public static bool WinsWeightGradient(Conv2dParams p) =>
-        WeightGradients && WinogradConv<F2x2>.Applies(p) && p.CInPerGroup >= 64 && (long)p.N * p.OutPlane >= 512 && WinogradConv<F2x2>.HalfFull(p)
-        && (Gemm.Isa != GemmIsa.Avx2 || WinogradConv<F2x2>.Filled(p, 5, 6)) && 16L * p.CInPerGroup * p.COutPerGroup <= 1 << 24;
+        Eligible(p, 64) && (Gemm.Isa != GemmIsa.Avx2 || WinogradConv<F2x2>.Filled(p, 5, 6));
+
+    /// <summary>
+    /// The guards both training rules share: F(2×2) applies, at least <paramref name="minChannels"/> input channels per
+    /// group, N·OutH·OutW ≥ 512, tiles at least half full, U at most 2²⁴ floats (and <see cref="WeightGradients"/>).
+    /// </summary>
+    private static bool Eligible(Conv2dParams p, int minChannels) =>
+        WeightGradients && WinogradConv<F2x2>.Applies(p) && p.CInPerGroup >= minChannels && (long)p.N * p.OutPlane >= 512
+        && WinogradConv<F2x2>.HalfFull(p) && 16L * p.CInPerGroup * p.COutPerGroup <= 1 << 24;
 }
 
 /// <summary>
